@@ -1,0 +1,414 @@
+"""The ``hub`` command. Every subcommand takes ``--config PATH`` (default ``$HUB_CONFIG`` or
+``./hub.yaml``). Errors are one clear line each, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import httpx
+
+from hub.config import ConfigError, HubConfig, default_config_path, load_config
+from hub.core import Hub
+from hub.db import DatabaseError
+from hub.plugins import PluginError, Plugins, load_plugins
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="hub.yaml to use (default: $HUB_CONFIG or ./hub.yaml)",
+    )(func)
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _plugins() -> Plugins:
+    try:
+        plugins = load_plugins()
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    for info in plugins.failed:
+        click.secho(f"warning: plugin {info.name!r} failed to load: {info.error}", fg="yellow", err=True)
+    return plugins
+
+
+def _config(path: Path | None, plugins: Plugins) -> HubConfig:
+    try:
+        return load_config(path or default_config_path(), plugins)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.secho(f"error: {issue}", fg="red", err=True)
+        raise click.exceptions.Exit(2) from None
+
+
+def _hub(path: Path | None) -> Hub:
+    plugins = _plugins()
+    return Hub(_config(path, plugins), plugins)
+
+
+def _run(coro: Awaitable[T]) -> T:
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except (click.ClickException, click.exceptions.Exit):
+        raise
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        logging.getLogger("hub").debug("command failed", exc_info=True)
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+
+
+async def _with_db(hub: Hub, action: Callable[[], Awaitable[T]], *, migrate: bool | None = None) -> T:
+    await hub.start(worker=False, migrate=migrate)
+    try:
+        return await action()
+    finally:
+        await hub.stop()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hub-core")
+def main() -> None:
+    """Missed-call text-back hub."""
+
+
+# -- serving --------------------------------------------------------------------------------------
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Only answer webhooks; run `hub worker` elsewhere")
+@click.option("-v", "--verbose", is_flag=True)
+def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbose: bool) -> None:
+    """Serve webhooks (and run jobs, unless --no-worker)."""
+    import uvicorn
+
+    from hub.web import create_app
+
+    _setup_logging(verbose)
+    hub = _hub(config_path)
+    if no_worker:
+        hub.config.worker.in_process = False
+    click.echo(f"hub: {len(hub.config.businesses)} business(es), database {hub.db.redacted_url()}")
+    click.echo(f"hub: serving on http://{host}:{port} (public URL {hub.config.public_url})")
+    uvicorn.run(create_app(hub), host=host, port=port, log_config=None, access_log=False, lifespan="on")
+
+
+@main.command()
+@config_option
+@click.option("-v", "--verbose", is_flag=True)
+def worker(config_path: Path | None, verbose: bool) -> None:
+    """Run jobs only (scale-out: run several, on several machines, against PostgreSQL)."""
+    _setup_logging(verbose)
+    hub = _hub(config_path)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await hub.start(worker=True)
+        click.echo(f"hub worker {hub.worker.id if hub.worker else '?'}: running; Ctrl-C stops")
+        try:
+            await stop.wait()
+        finally:
+            await hub.stop()
+
+    _run(run())
+
+
+@main.command()
+@config_option
+def migrate(config_path: Path | None) -> None:
+    """Apply database migrations (safe to run from several processes at once)."""
+    hub = _hub(config_path)
+
+    async def run() -> list[str]:
+        await hub.db.connect()
+        try:
+            return await hub.db.migrate(progress=click.echo)
+        finally:
+            await hub.db.close()
+
+    applied = _run(run())
+    click.echo(f"{len(applied)} migration(s) applied; database {hub.db.redacted_url()} is up to date")
+
+
+# -- configuration --------------------------------------------------------------------------------
+
+
+@main.command()
+@config_option
+def check(config_path: Path | None) -> None:
+    """Validate hub.yaml and every plugin setting; print every problem with its path."""
+    plugins = _plugins()
+    config = _config(config_path, plugins)
+    hub = Hub(config, plugins)
+    problems = [
+        f"businesses.{slug}.{path}: {problem}"
+        for slug, providers in hub.providers.items()
+        for path, _, selection in config.businesses[slug].selections()
+        for provider in providers.all()
+        if provider.config is selection.config
+        for problem in provider.problems()
+    ]
+    for problem in problems:
+        click.secho(f"error: {problem}", fg="red", err=True)
+    if problems:
+        raise click.exceptions.Exit(2)
+    businesses = len(config.businesses)
+    click.echo(f"{config.path}: OK ({businesses} business{'es' if businesses != 1 else ''})")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of hub.yaml, with the installed plugins' settings."""
+    from hub.schema import config_schema
+
+    click.echo(json.dumps(config_schema(_plugins()), indent=2))
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+def plugins_command(as_json: bool) -> None:
+    """List plugins, what they provide, and any that failed to load."""
+    try:
+        plugins = load_plugins()
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps([info.as_dict() for info in plugins.infos], indent=2))
+        return
+    for info in plugins.infos:
+        status = click.style("ok", fg="green") if info.ok else click.style("FAILED", fg="red")
+        origin = f"{info.distribution} {info.version or ''}".strip() if info.distribution else info.module
+        provides = ", ".join(f"{kind}:{name}" for kind, name in info.provides) or "-"
+        click.echo(f"{info.name:<12} {status:<6} {origin:<24} {provides}")
+        if info.error:
+            click.echo(f"{'':<12} {info.error}")
+
+
+# -- simulate -------------------------------------------------------------------------------------
+
+
+@main.group()
+def simulate() -> None:
+    """Send test events to a running hub."""
+
+
+@simulate.command("call")
+@config_option
+@click.option("--business", "-b", required=True, help="Business slug")
+@click.option("--from", "caller", required=True, help="Caller's number, E.164")
+@click.option("--to", "called", default=None, help="Number called (default: the business's first)")
+@click.option(
+    "--outcome",
+    type=click.Choice(["missed", "answered", "voicemail", "after_hours"]),
+    default="missed",
+    show_default=True,
+)
+@click.option("--id", "call_id", default=None, help="Call id (same id = same call; default: random)")
+@click.option("--url", default=None, help="Hub base URL (default: public_url from the config)")
+def simulate_call(
+    config_path: Path | None, business: str, caller: str, called: str | None, outcome: str,
+    call_id: str | None, url: str | None,
+) -> None:
+    """Post a signed `generic` call webhook, as a PBX would."""
+    from hub.defaults.generic import SIGNATURE_HEADER, GenericConfig, sign
+
+    config = _config(config_path, _plugins())
+    try:
+        entry = config.business(business)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if entry.call_source.use != "generic":
+        raise click.ClickException(
+            f"business {business!r} takes calls from {entry.call_source.use!r}; "
+            "`hub simulate call` posts to the generic call source"
+        )
+    secret = entry.call_source.config
+    assert isinstance(secret, GenericConfig)
+    body = json.dumps(
+        {
+            "id": call_id or f"sim-{uuid.uuid4().hex[:12]}",
+            "from": caller,
+            "to": called or entry.numbers[0],
+            "outcome": outcome,
+            "at": datetime.now(UTC).isoformat(),
+        }
+    ).encode()
+    target = f"{(url or config.public_url).rstrip('/')}/hooks/{business}/generic/call"
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret.secret.get_secret_value(), body)}
+    try:
+        response = httpx.post(target, content=body, headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach the hub at {target}: {exc} (is `hub serve` running?)") from None
+    if response.status_code >= 400:
+        raise click.ClickException(f"hub answered {response.status_code}: {response.text.strip()}")
+    click.echo(f"{response.status_code} {response.text.strip()}")
+
+
+# -- leads ----------------------------------------------------------------------------------------
+
+
+@main.group("leads")
+def leads_group() -> None:
+    """Look at and update leads."""
+
+
+@leads_group.command("list")
+@config_option
+@click.option("--business", "-b", default=None)
+@click.option("--status", type=click.Choice(["new", "contacted", "booked", "closed"]), default=None)
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def leads_list(
+    config_path: Path | None, business: str | None, status: str | None, limit: int, as_json: bool
+) -> None:
+    """Most recent leads first."""
+    from hub.models import Lead
+
+    hub = _hub(config_path)
+
+    async def fetch() -> list[Lead]:
+        query = Lead.all().order_by("-updated_at", "-id").limit(limit)
+        if business:
+            query = query.filter(business=business)
+        if status:
+            query = query.filter(status=status)
+        return await query
+
+    rows = _run(_with_db(hub, fetch))
+    if as_json:
+        click.echo(json.dumps([_lead_dict(lead) for lead in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no leads")
+        return
+    click.echo(f"{'ID':>5}  {'BUSINESS':<16} {'CALLER':<16} {'STATUS':<10} {'CALLS':>5}  {'LAST CALL':<20} DETAILS")
+    for lead in rows:
+        details = ", ".join(str(v) for v in (lead.name, lead.service, lead.zip, lead.urgency) if v)
+        last = lead.last_call_at.strftime("%Y-%m-%d %H:%M UTC") if lead.last_call_at else "-"
+        click.echo(
+            f"{lead.id:>5}  {lead.business:<16} {lead.phone:<16} {lead.status!s:<10} {lead.call_count:>5}  {last:<20} {details}"
+        )
+
+
+@leads_group.command("show")
+@config_option
+@click.argument("lead_id", type=int)
+def leads_show(config_path: Path | None, lead_id: int) -> None:
+    """One lead with its calls, texts and timeline."""
+    from hub.models import Call, Lead, LeadEvent, Message
+
+    hub = _hub(config_path)
+
+    async def fetch() -> tuple[Lead | None, list[Call], list[Message], list[LeadEvent]]:
+        lead = await Lead.get_or_none(id=lead_id)
+        if lead is None:
+            return None, [], [], []
+        return (
+            lead,
+            await Call.filter(lead_id=lead_id).order_by("at"),
+            await Message.filter(lead_id=lead_id).order_by("id"),
+            await LeadEvent.filter(lead_id=lead_id).order_by("at", "id"),
+        )
+
+    lead, calls, messages, events = _run(_with_db(hub, fetch))
+    if lead is None:
+        raise click.ClickException(f"no lead {lead_id}")
+    for key, value in _lead_dict(lead).items():
+        click.echo(f"{key:>15}: {value if value is not None else '-'}")
+    click.echo("\ncalls:")
+    for call in calls:
+        click.echo(f"  {call.at:%Y-%m-%d %H:%M:%S} {call.outcome:<11} {call.provider}:{call.provider_call_id}"
+                   + (f" (no text: {call.skipped_reason})" if call.skipped_reason else ""))
+    click.echo("\ntexts:")
+    for message in messages:
+        arrow = "<-" if message.direction == "in" else "->"
+        click.echo(f"  {message.created_at:%Y-%m-%d %H:%M:%S} {arrow} [{message.status}] {message.body}")
+    click.echo("\ntimeline:")
+    for event in events:
+        detail = ", ".join(f"{k}={v}" for k, v in (event.detail or {}).items() if v is not None)
+        click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.actor:<14} {event.kind:<18} {detail}")
+
+
+@leads_group.command("set-status")
+@config_option
+@click.argument("lead_id", type=int)
+@click.argument("status", type=click.Choice(["new", "contacted", "booked", "closed"]))
+def leads_set_status(config_path: Path | None, lead_id: int, status: str) -> None:
+    """Move a lead along: new → contacted → booked → closed."""
+    from tortoise.transactions import in_transaction
+
+    from hub import leads
+    from hub.models import Lead, LeadStatus
+
+    hub = _hub(config_path)
+
+    async def update() -> bool:
+        async with in_transaction() as tx:
+            lead = await Lead.get_or_none(id=lead_id, using_db=tx)
+            if lead is None:
+                raise click.ClickException(f"no lead {lead_id}")
+            try:
+                return await leads.set_status(
+                    lead, LeadStatus(status), at=hub.clock.now(), actor="cli", using=tx
+                )
+            except leads.LeadError as exc:
+                raise click.ClickException(str(exc)) from None
+
+    changed = _run(_with_db(hub, update))
+    click.echo(f"lead {lead_id}: {status}" + ("" if changed else " (unchanged)"))
+
+
+def _lead_dict(lead: Any) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": lead.id,
+        "business": lead.business,
+        "caller": lead.phone,
+        "status": str(lead.status),
+        "calls": lead.call_count,
+        "name": lead.name,
+        "service": lead.service,
+        "zip": lead.zip,
+        "urgency": lead.urgency,
+        "callback_start": iso(lead.callback_start),
+        "first_call_at": iso(lead.first_call_at),
+        "last_call_at": iso(lead.last_call_at),
+        "created_at": iso(lead.created_at),
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,512 @@
+"""hub.yaml: reading it, and the typed models it becomes.
+
+Loading goes: read the file → pull in ``include:`` files (an agency keeps one file per client)
+→ resolve ``{$env: NAME}`` / ``{$file: path}`` secrets → lay each business over ``defaults`` →
+validate the structure → validate each plugin selection against the installed plugin's own
+config model. Every problem found on the way is collected with its path
+(``businesses.acme.sinks[1].port: ...``) and raised together as one ``ConfigError``; no message
+ever contains a secret's value.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import glob
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hub.hours import OpeningHours
+from hub.phone import region_of, to_e164
+from hub.providers import Kind, ProviderConfig
+
+if TYPE_CHECKING:
+    from hub.plugins import Plugins
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_DATABASE = "sqlite://hub.sqlite3"
+ENV_CONFIG = "HUB_CONFIG"
+
+E164 = Annotated[str, AfterValidator(to_e164)]
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    path: str
+    message: str
+    file: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}: " if self.file else ""
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+def format_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """``("businesses", "acme", "sinks", 1, "port")`` → ``businesses.acme.sinks[1].port``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+# -- models ---------------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PluginSelection(_Strict):
+    """``{use: NAME, ...that plugin's own settings}``."""
+
+    use: str = Field(description="Name of the installed plugin provider to use")
+    options: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    _config: ProviderConfig | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"use": value}
+        if isinstance(value, Mapping):
+            data = dict(value)
+            own = {key: data.pop(key) for key in list(data) if key in cls.model_fields}
+            own.pop("options", None)
+            own["options"] = data
+            return own
+        return value
+
+    @property
+    def config(self) -> ProviderConfig:
+        if self._config is None:
+            raise RuntimeError(f"plugin selection {self.use!r} was not validated")
+        return self._config
+
+
+class SenderSelection(PluginSelection):
+    fallbacks: list[PluginSelection] = Field(
+        default_factory=list, description="Senders to try, in order, when this one cannot send"
+    )
+
+
+class Owner(_Strict):
+    name: str | None = None
+    phone: E164 | None = Field(None, description="Gets urgent alerts by SMS")
+    email: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("is not an email address")
+        return value
+
+
+class TextBack(_Strict):
+    delay: float = Field(
+        0.0, ge=0, le=86400, description="Seconds to wait after a missed call before texting"
+    )
+
+
+class Business(_Strict):
+    slug: str = Field(description="Set from the key under `businesses:`")
+    name: str = Field(min_length=1, max_length=120)
+    timezone: str = Field(description="IANA timezone, e.g. America/Chicago")
+    numbers: list[E164] = Field(min_length=1, description="The numbers customers call (E.164)")
+    hours: dict[str, str | list[str] | None] = Field(
+        default_factory=dict, description="Opening windows per weekday; an absent day is closed"
+    )
+    holidays: list[date] = Field(default_factory=list)
+    forward_to: E164 | None = Field(None, description="Where a call source rings the owner")
+    owner: Owner = Field(default_factory=Owner)
+    call_source: PluginSelection
+    sms_sender: SenderSelection
+    reply_parsers: list[PluginSelection] = Field(default_factory=list)
+    sinks: list[PluginSelection] = Field(default_factory=list)
+    text_back: TextBack = Field(default_factory=TextBack)
+    templates: dict[str, str] = Field(
+        default_factory=dict, description="Template overrides by name, as Jinja2 source"
+    )
+    services: dict[str, list[str]] = Field(
+        default_factory=dict, description="Service catalog: name → synonyms"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown timezone {value!r}{hint}") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: dict[str, Any]) -> dict[str, Any]:
+        OpeningHours.parse(value)
+        return value
+
+    @cached_property
+    def opening_hours(self) -> OpeningHours:
+        return OpeningHours.parse(self.hours, self.holidays)
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.opening_hours.is_open(moment, self.timezone)
+
+    def local_time(self, moment: datetime) -> datetime:
+        return moment.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def region(self) -> str | None:
+        """The country of the business's first number, for reading national caller ids."""
+        return region_of(self.numbers[0])
+
+    def selections(self) -> Iterator[tuple[str, Kind, PluginSelection]]:
+        """Every plugin selection with its path under the business and its kind."""
+        yield "call_source", Kind.CALL_SOURCE, self.call_source
+        yield "sms_sender", Kind.SMS_SENDER, self.sms_sender
+        for index, fallback in enumerate(self.sms_sender.fallbacks):
+            yield f"sms_sender.fallbacks[{index}]", Kind.SMS_SENDER, fallback
+        for index, parser in enumerate(self.reply_parsers):
+            yield f"reply_parsers[{index}]", Kind.REPLY_PARSER, parser
+        for index, sink in enumerate(self.sinks):
+            yield f"sinks[{index}]", Kind.SINK, sink
+
+
+class WorkerSettings(_Strict):
+    in_process: bool = Field(True, description="Run a worker inside `hub serve`")
+    concurrency: int = Field(8, ge=1, le=256)
+    poll_interval: float = Field(1.0, gt=0, le=60)
+    lease: float = Field(60.0, ge=1, description="Seconds a job is held before it is rescued")
+
+
+class HubConfig(_Strict):
+    database: str = Field(
+        DEFAULT_DATABASE,
+        description="sqlite://FILE (relative to hub.yaml) or postgres://user:pass@host/db",
+    )
+    public_url: str = Field(
+        DEFAULT_PUBLIC_URL, description="Base URL providers reach; used for callbacks and signatures"
+    )
+    templates: str | None = Field(None, description="Directory of templates overriding the defaults")
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    include: list[str] = Field(default_factory=list, description="More files with `businesses:`")
+    defaults: dict[str, Any] = Field(default_factory=dict, description="Settings every business inherits")
+    businesses: dict[str, Business] = Field(default_factory=dict)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be an http(s) URL like https://hub.example.com")
+        return value.rstrip("/")
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._path.parent if self._path else Path.cwd()
+
+    def business(self, slug: str) -> Business:
+        try:
+            return self.businesses[slug]
+        except KeyError:
+            known = ", ".join(sorted(self.businesses)) or "none"
+            raise LookupError(f"no business {slug!r} in the config (known: {known})") from None
+
+
+# -- loading --------------------------------------------------------------------------------------
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(ENV_CONFIG) or "hub.yaml")
+
+
+def load_config(path: Path | str, plugins: Plugins | None = None) -> HubConfig:
+    """Read, validate and return ``path``; ``plugins`` validates the plugin selections."""
+    return _Loader(Path(path), plugins).load()
+
+
+class _Loader:
+    def __init__(self, path: Path, plugins: Plugins | None) -> None:
+        self.path = path
+        self.plugins = plugins
+        self.issues: list[ConfigIssue] = []
+        self.secrets: set[str] = set()
+        self.sources: dict[str, str] = {}  # business slug -> file it came from
+
+    def issue(self, path: str, message: str, file: str | None = None) -> None:
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        self.issues.append(ConfigIssue(path, message, file))
+
+    def load(self) -> HubConfig:
+        raw = self._read(self.path)
+        if raw is None:
+            raise ConfigError(self.issues)
+        businesses = raw.get("businesses") or {}
+        if not isinstance(businesses, dict):
+            self.issue("businesses", "must be a mapping of business slug to settings")
+            businesses = {}
+        businesses = dict(businesses)
+        self._include(raw.get("include") or [], businesses)
+        raw = self._resolve(raw, ())
+        businesses = self._resolve(businesses, ("businesses",))
+        defaults = raw.get("defaults") or {}
+        if not isinstance(defaults, dict):
+            self.issue("defaults", "must be a mapping of business settings")
+            defaults = {}
+
+        top = {key: value for key, value in raw.items() if key != "businesses"}
+        config = self._validate_top(top)
+        parsed: dict[str, Business] = {}
+        owners: dict[str, str] = {}
+        for slug, body in businesses.items():
+            business = self._business(str(slug), body, defaults)
+            if business is None:
+                continue
+            parsed[business.slug] = business
+            for number in business.numbers:
+                if number in owners:
+                    self.issue(
+                        f"businesses.{slug}.numbers",
+                        f"{number} is also a number of business {owners[number]!r}",
+                        self.sources.get(str(slug)),
+                    )
+                owners[number] = business.slug
+        if self.issues or config is None:
+            raise ConfigError(self.issues)
+        config.businesses = parsed
+        config._path = self.path.resolve()
+        return config
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        where = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.issue("", f"config file {where} not found (pass --config or set ${ENV_CONFIG})")
+            return None
+        except OSError as exc:
+            self.issue("", f"cannot read {where}: {exc.strerror}")
+            return None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            self.issue("", f"{where}: {problem}{line}")
+            return None
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            self.issue("", f"{where}: the top level must be a mapping")
+            return None
+        return data
+
+    def _include(self, patterns: Any, businesses: dict[str, Any]) -> None:
+        if not isinstance(patterns, list):
+            patterns = [patterns]
+        for index, pattern in enumerate(patterns):
+            if not isinstance(pattern, str):
+                self.issue(f"include[{index}]", "must be a file path or glob pattern")
+                continue
+            full = pattern if os.path.isabs(pattern) else str(self.path.parent / pattern)
+            matches = sorted(glob.glob(full))
+            if not matches:
+                self.issue(f"include[{index}]", f"no file matches {pattern!r}")
+            for match in matches:
+                data = self._read(Path(match))
+                if data is None:
+                    continue
+                relative = os.path.relpath(match, self.path.parent)
+                extra = set(data) - {"businesses"}
+                if extra:
+                    self.issue("", f"only `businesses:` may appear in an included file, not {', '.join(sorted(extra))}", relative)
+                for slug, body in (data.get("businesses") or {}).items():
+                    if slug in businesses:
+                        self.issue(f"businesses.{slug}", "is defined more than once", relative)
+                        continue
+                    businesses[slug] = body
+                    self.sources[str(slug)] = relative
+
+    def _resolve(self, value: Any, path: tuple[int | str, ...]) -> Any:
+        """Replace ``{$env: NAME}`` and ``{$file: path}`` with what they point at."""
+        if isinstance(value, dict):
+            if "$env" in value or "$file" in value:
+                return self._secret(value, path)
+            return {key: self._resolve(item, (*path, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(item, (*path, index)) for index, item in enumerate(value)]
+        return value
+
+    def _secret(self, ref: dict[str, Any], path: tuple[int | str, ...]) -> Any:
+        where = format_path(path)
+        extra = set(ref) - {"$env", "$file", "default"}
+        if extra or ("$env" in ref) == ("$file" in ref):
+            self.issue(where, "a secret is written {$env: NAME} or {$file: path} (optionally with default)")
+            return None
+        if "$env" in ref:
+            name = str(ref["$env"])
+            value = os.environ.get(name)
+            if value is None:
+                if "default" not in ref:
+                    self.issue(where, f"environment variable {name} is not set")
+                    return None
+                value = str(ref["default"])
+        else:
+            file = Path(str(ref["$file"])).expanduser()
+            if not file.is_absolute():
+                file = self.path.parent / file
+            try:
+                value = file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                self.issue(where, f"cannot read secret file {file}: {exc.strerror}")
+                return None
+        if value:
+            self.secrets.add(value)
+        return value
+
+    def _validate_top(self, top: dict[str, Any]) -> HubConfig | None:
+        try:
+            return HubConfig.model_validate(top)
+        except ValidationError as exc:
+            for error in exc.errors(include_input=False, include_url=False):
+                self.issue(format_path(error["loc"]), _message(error))
+            return None
+
+    def _business(self, slug: str, body: Any, defaults: dict[str, Any]) -> Business | None:
+        file = self.sources.get(slug)
+        prefix = f"businesses.{slug}"
+        if not _SLUG.match(slug):
+            self.issue(prefix, "a business slug is lowercase letters, digits, - and _", file)
+            return None
+        if not isinstance(body, dict):
+            self.issue(prefix, "must be a mapping of settings", file)
+            return None
+        data = _overlay(defaults, body)
+        data["slug"] = slug
+        configs = self._plugin_configs(prefix, data, file)
+        try:
+            business = Business.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors(include_input=False, include_url=False):
+                if _is_plugin_option_error(error["loc"]):
+                    continue  # reported with the plugin's own model below
+                self.issue(f"{prefix}.{format_path(error['loc'])}", _message(error), file)
+            return None
+        if configs is None:
+            return None
+        for path, _, selection in business.selections():
+            selection._config = configs[path]
+        return business
+
+    def _plugin_configs(
+        self, prefix: str, data: dict[str, Any], file: str | None
+    ) -> dict[str, ProviderConfig] | None:
+        """Validate each selection's settings against its plugin's config model."""
+        if self.plugins is None:
+            return {}
+        found: dict[str, ProviderConfig] = {}
+        ok = True
+        for path, kind, raw in _raw_selections(data):
+            if isinstance(raw, str):
+                raw = {"use": raw}
+            if not isinstance(raw, dict) or not isinstance(raw.get("use"), str):
+                ok = False  # the structural check reports it
+                continue
+            options = {key: value for key, value in raw.items() if key not in {"use", "fallbacks"}}
+            try:
+                cls = self.plugins.provider(kind, raw["use"])
+            except LookupError as exc:
+                self.issue(f"{prefix}.{path}.use", str(exc), file)
+                ok = False
+                continue
+            try:
+                found[path] = cls.Config.model_validate(options)
+            except ValidationError as exc:
+                for error in exc.errors(include_input=False, include_url=False):
+                    self.issue(f"{prefix}.{path}.{format_path(error['loc'])}", _message(error), file)
+                ok = False
+        return found if ok else None
+
+
+def _raw_selections(data: dict[str, Any]) -> Iterator[tuple[str, Kind, Any]]:
+    if "call_source" in data:
+        yield "call_source", Kind.CALL_SOURCE, data["call_source"]
+    sender = data.get("sms_sender")
+    if sender is not None:
+        yield "sms_sender", Kind.SMS_SENDER, sender
+        if isinstance(sender, dict) and isinstance(sender.get("fallbacks"), list):
+            for index, fallback in enumerate(sender["fallbacks"]):
+                yield f"sms_sender.fallbacks[{index}]", Kind.SMS_SENDER, fallback
+    for key, kind in (("reply_parsers", Kind.REPLY_PARSER), ("sinks", Kind.SINK)):
+        if isinstance(data.get(key), list):
+            for index, item in enumerate(data[key]):
+                yield f"{key}[{index}]", kind, item
+
+
+def _is_plugin_option_error(loc: tuple[int | str, ...]) -> bool:
+    return "options" in loc
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "extra_forbidden":
+        return "unknown setting"
+    if error.get("type") == "missing":
+        return "required setting is missing"
+    return message.removeprefix("Value error, ")
+
+
+def _overlay(base: Any, top: Any) -> Any:
+    """``top`` laid over ``base``: mappings merge key by key, anything else is replaced. A plugin
+    selection that switches plugins (a different ``use``) replaces the inherited one whole."""
+    if not isinstance(base, dict) or not isinstance(top, dict):
+        return copy.deepcopy(top)
+    if "use" in base and "use" in top and base["use"] != top["use"]:
+        return copy.deepcopy(top)
+    merged = copy.deepcopy(base)
+    for key, value in top.items():
+        merged[key] = _overlay(merged[key], value) if key in merged else copy.deepcopy(value)
+    return merged

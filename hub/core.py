@@ -1,0 +1,166 @@
+"""``Hub``: one running hub instance, and everything it owns.
+
+There is no module-level state: ``Hub.from_path()`` builds a plugin manager, loads hub.yaml
+against it and builds each business's providers; ``start()`` connects the database, migrates
+it where that is automatic, starts the providers and (optionally) a worker. The web app, the
+worker and the CLI all work through a ``Hub``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.clock import Clock
+from hub.config import HubConfig, load_config
+from hub.db import Database, DatabaseError
+from hub.flow import Flow
+from hub.jobs import JobQueue
+from hub.notifications import Notifications
+from hub.plugins import Plugins, load_plugins
+from hub.providers import CallSource, Kind, Provider, ProviderContext, ReplyParser, Sink, SmsSender
+from hub.templating import Templates
+from hub.worker import Worker
+
+log = logging.getLogger("hub")
+
+
+@dataclass
+class BusinessProviders:
+    """The provider instances one business selected in hub.yaml."""
+
+    call_source: CallSource
+    senders: list[SmsSender]
+    parsers: list[ReplyParser]
+    sinks: list[Sink]
+    by_name: dict[str, list[Provider]] = field(default_factory=dict)
+
+    def all(self) -> list[Provider]:
+        return [self.call_source, *self.senders, *self.parsers, *self.sinks]
+
+
+class Hub:
+    def __init__(self, config: HubConfig, plugins: Plugins, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.plugins = plugins
+        self.clock = clock or Clock()
+        self.db = Database(config.database, config.base_dir)
+        self.jobs = JobQueue(self.db)
+        self.templates = Templates(config)
+        self.flow = Flow(self)
+        self.notifications = Notifications(self)
+        self.worker: Worker | None = None
+        self.providers: dict[str, BusinessProviders] = {
+            slug: self._build(slug) for slug in config.businesses
+        }
+        self.started = False
+
+    @classmethod
+    def from_path(
+        cls, path: Path | str, *, plugins: Plugins | None = None, clock: Clock | None = None
+    ) -> Hub:
+        plugins = plugins or load_plugins()
+        return cls(load_config(path, plugins), plugins, clock=clock)
+
+    def _build(self, slug: str) -> BusinessProviders:
+        business = self.config.businesses[slug]
+        built: dict[str, list[Provider]] = {}
+
+        def make(kind: Kind, selection_use: str, config: object) -> Provider:
+            cls = self.plugins.provider(kind, selection_use)
+            provider = cls(config, ProviderContext(self, business, cls.name))
+            built.setdefault(cls.name, []).append(provider)
+            return provider
+
+        selections = {path: (kind, sel) for path, kind, sel in business.selections()}
+        providers = {path: make(kind, sel.use, sel.config) for path, (kind, sel) in selections.items()}
+        senders = [providers["sms_sender"]] + [
+            providers[f"sms_sender.fallbacks[{i}]"] for i in range(len(business.sms_sender.fallbacks))
+        ]
+        return BusinessProviders(
+            call_source=providers["call_source"],  # type: ignore[arg-type]
+            senders=senders,  # type: ignore[arg-type]
+            parsers=[providers[f"reply_parsers[{i}]"] for i in range(len(business.reply_parsers))],  # type: ignore[misc]
+            sinks=[providers[f"sinks[{i}]"] for i in range(len(business.sinks))],  # type: ignore[misc]
+            by_name=built,
+        )
+
+    # -- per-business providers -------------------------------------------------------------------
+
+    def senders(self, slug: str) -> list[SmsSender]:
+        return self.providers[slug].senders
+
+    def parsers(self, slug: str) -> list[ReplyParser]:
+        return self.providers[slug].parsers
+
+    def sinks(self, slug: str) -> list[Sink]:
+        return self.providers[slug].sinks
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self, *, worker: bool | None = None, migrate: bool | None = None) -> None:
+        """Connect, migrate (by default on SQLite only), start providers and the worker."""
+        await self.db.connect()
+        try:
+            if migrate if migrate is not None else self.db.dialect == "sqlite":
+                await self.db.migrate(progress=log.info)
+            else:
+                pending = await self.db.pending_migrations()
+                if pending:
+                    raise DatabaseError(
+                        f"the database needs migrating ({', '.join(pending)}): run `hub migrate`"
+                    )
+            for business in self.providers.values():
+                for provider in business.all():
+                    await provider.start()
+            await self.plugins.call_lifecycle("hub_startup", hub=self)
+            if worker if worker is not None else self.config.worker.in_process:
+                self.worker = self.make_worker()
+                self.worker.start()
+        except BaseException:
+            await self._close_providers()
+            await self.db.close()
+            raise
+        self.started = True
+
+    def make_worker(self) -> Worker:
+        settings = self.config.worker
+        return Worker(
+            self,
+            concurrency=settings.concurrency,
+            poll_interval=settings.poll_interval,
+            lease=settings.lease,
+        )
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+        await self.plugins.call_lifecycle("hub_shutdown", hub=self, tolerate=True)
+        await self._close_providers()
+        await self.db.close()
+        self.started = False
+
+    async def _close_providers(self) -> None:
+        for business in self.providers.values():
+            for provider in business.all():
+                try:
+                    await provider.close()
+                except Exception:
+                    log.exception("closing %r failed", provider)
+
+    async def __aenter__(self) -> Hub:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- jobs -------------------------------------------------------------------------------------
+
+    def after_commit(self, job_ids: Iterable[int], *, run_at_ms: int | None = None) -> None:
+        """Hand jobs this process just committed to its own worker, if it runs one."""
+        if self.worker is not None:
+            self.worker.notify(job_ids, run_at_ms=run_at_ms)

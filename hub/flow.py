@@ -1,0 +1,399 @@
+"""The missed-call flow, in plain domain terms: no provider names live here.
+
+``receive_call`` is what a call source calls from its webhook. It classifies the call, applies
+the guards, and commits the call, the caller's lead and a "text back" job in one transaction;
+then it hands the job to this process's worker and returns, before any outbound request is
+made. The job renders the business's text and sends it through the business's sender (then its
+fallbacks), and fans out one notification job per sink.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from hub import leads
+from hub.clock import to_ms
+from hub.config import Business
+from hub.exceptions import Refused
+from hub.jobs import ClaimedJob, Discard, Retry
+from hub.models import Call, Contact, Delivery, Direction, Lead, Message, OptOut
+from hub.phone import caller_number
+from hub.providers import SmsSender
+from hub.templating import with_opt_out_line
+from hub.types import (
+    CallEvent,
+    CallOutcome,
+    DeliveryReport,
+    InboundSms,
+    OutboundSms,
+    RecipientIssue,
+    SendResult,
+    SendStatus,
+)
+
+if TYPE_CHECKING:
+    from tortoise.backends.base.client import BaseDBAsyncClient
+
+    from hub.core import Hub
+
+log = logging.getLogger("hub.flow")
+
+#: Runs in the transaction that records a text's outcome: ``(tx, sent, reason) -> job ids``.
+AfterSend = Callable[["BaseDBAsyncClient", bool, "str | None"], Awaitable[list[int]]]
+
+TEXT_BACK = "text_back"
+NOTIFY = "notify"
+
+
+@dataclass(frozen=True, slots=True)
+class CallReceipt:
+    """What the hub made of a call event."""
+
+    #: ``scheduled`` (a text-back is queued), ``recorded`` (stored, no text: see ``skipped``),
+    #: or ``duplicate`` (this call was already received; nothing changed).
+    status: str
+    outcome: str
+    after_hours: bool = False
+    skipped: str | None = None
+    call_id: int | None = None
+    lead_id: int | None = None
+
+
+class Flow:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    async def receive_call(self, business: Business, provider: str, event: CallEvent) -> CallReceipt:
+        hub = self.hub
+        called = caller_number(event.called, business.region)
+        if called is None or called not in business.numbers:
+            raise Refused(403, f"{event.called} is not a number of business {business.slug!r}")
+        at = event.at or hub.clock.now()
+        caller = caller_number(event.caller, business.region)
+        answered = event.outcome == CallOutcome.ANSWERED
+        after_hours = not answered and (
+            event.outcome == CallOutcome.AFTER_HOURS or not business.is_open(at)
+        )
+        outcome = CallOutcome.AFTER_HOURS if after_hours and event.outcome == CallOutcome.MISSED else event.outcome
+        skipped = self._guard(business, caller, answered)
+        if skipped is None and caller is not None and await leads.is_opted_out(business.slug, caller):
+            skipped = "opted_out"
+
+        run_at_ms = to_ms(hub.clock.now() + timedelta(seconds=business.text_back.delay))
+        job_ids: list[int] = []
+        try:
+            async with in_transaction() as tx:
+                call = await Call.create(
+                    business=business.slug,
+                    provider=provider,
+                    provider_call_id=event.call_id,
+                    caller=caller or (event.caller or "")[:64] or None,
+                    called=called,
+                    outcome=str(outcome),
+                    after_hours=after_hours,
+                    skipped_reason=skipped,
+                    forwarded_from=event.forwarded_from,
+                    recording_url=event.recording_url,
+                    at=at,
+                    provider_data=dict(event.raw),
+                    using_db=tx,
+                )
+                lead = None
+                if caller is not None and skipped in {None, "opted_out"}:
+                    lead = await self._attach_to_lead(business, caller, call, at, tx)
+                if lead is not None and skipped is None:
+                    # Keyed by lead: a caller who rings again while a text-back is still
+                    # waiting (its delay) does not get a second one.
+                    job_id = await hub.jobs.enqueue(
+                        TEXT_BACK, {"call_id": call.id}, now_ms=hub.clock.now_ms(), run_at_ms=run_at_ms,
+                        dedupe_key=f"{TEXT_BACK}:lead:{lead.id}", business=business.slug,
+                        max_attempts=8, using=tx,
+                    )
+                    if job_id is None:
+                        skipped = call.skipped_reason = "text_back_pending"
+                        await call.save(using_db=tx, update_fields=["skipped_reason"])
+                    else:
+                        job_ids.append(job_id)
+                elif lead is not None:  # opted out: no text, but the owner hears of the call
+                    job_ids = await self.enqueue_notifications(
+                        business, lead.id, "new_lead", {"reason": "they opted out of texts"},
+                        cause=f"call:{call.id}", using=tx,
+                    )
+        except IntegrityError:
+            existing = await Call.get_or_none(
+                business=business.slug, provider=provider, provider_call_id=event.call_id
+            )
+            if existing is None:
+                raise
+            return CallReceipt(
+                "duplicate", existing.outcome, existing.after_hours, existing.skipped_reason,
+                existing.id, existing.lead_id,  # type: ignore[attr-defined]
+            )
+        scheduled = skipped is None and bool(job_ids)
+        hub.after_commit(job_ids, run_at_ms=run_at_ms if scheduled else None)
+        return CallReceipt(
+            "scheduled" if scheduled else "recorded", str(outcome), after_hours, skipped, call.id,
+            lead.id if lead is not None else None,
+        )
+
+    def _guard(self, business: Business, caller: str | None, answered: bool) -> str | None:
+        if answered:
+            return "answered"
+        if caller is None:
+            return "anonymous"
+        own = {*business.numbers, business.forward_to, business.owner.phone}
+        if caller in own:
+            return "own_number"
+        return None
+
+    async def _attach_to_lead(
+        self, business: Business, caller: str, call: Call, at: datetime, tx: BaseDBAsyncClient
+    ) -> Lead:
+        lead, created = await leads.open_lead(business, caller, at=at, using=tx)
+        lead.call_count += 1
+        lead.first_call_at = lead.first_call_at or at
+        lead.last_call_at = at
+        await lead.save(using_db=tx, update_fields=["call_count", "first_call_at", "last_call_at", "updated_at"])
+        call.lead_id = lead.id  # type: ignore[attr-defined]
+        await call.save(using_db=tx, update_fields=["lead_id"])
+        if created:
+            await leads.record(lead.id, "created", at=at, using=tx, call_id=call.id)
+        await leads.record(
+            lead.id, "call", at=at, using=tx, call_id=call.id, outcome=call.outcome,
+            after_hours=call.after_hours, skipped=call.skipped_reason,
+        )
+        return lead
+
+    # -- text-back --------------------------------------------------------------------------------
+
+    async def run_text_back(self, job: ClaimedJob) -> None:
+        hub = self.hub
+        call = await Call.get_or_none(id=job.payload["call_id"])
+        if call is None or call.lead_id is None:  # type: ignore[attr-defined]
+            raise Discard("the call or its lead no longer exists")
+        business = hub.config.businesses.get(call.business)
+        if business is None:
+            raise Discard(f"business {call.business!r} is no longer configured")
+        lead = await Lead.get(id=call.lead_id)  # type: ignore[attr-defined]
+        template = "sms/text_back_after_hours.txt" if call.after_hours else "sms/text_back.txt"
+        body = with_opt_out_line(
+            hub.templates.render(template, business, lead=lead, call=call)
+        )
+
+        async def notify(tx: BaseDBAsyncClient, sent: bool, reason: str | None) -> list[int]:
+            return await self.enqueue_notifications(
+                business, lead.id, "new_lead", {"texted": sent, "reason": reason},
+                cause=f"call:{call.id}", using=tx,
+            )
+
+        await self.send_text(
+            job, business, lead, purpose=TEXT_BACK, body=body, source_key=f"{TEXT_BACK}:{call.id}",
+            sender_number=call.called, then=notify,
+        )
+
+    async def send_text(
+        self,
+        job: ClaimedJob,
+        business: Business,
+        lead: Lead,
+        *,
+        purpose: str,
+        body: str,
+        source_key: str,
+        sender_number: str | None = None,
+        respect_opt_out: bool = True,
+        then: AfterSend | None = None,
+    ) -> None:
+        """Send one text for a job, exactly once per ``source_key``, and record how it went.
+
+        The opt-out (and can-receive) check happens here, right before sending, whenever the job
+        was queued. ``then`` runs in the transaction that records the outcome, so the work that
+        follows a text (notifying the owner) is committed with it or not at all.
+        """
+        hub = self.hub
+        message = await Message.get_or_none(source_key=source_key)
+        if message is not None and (message.provider_message_id or message.status == "failed"):
+            return  # an earlier run got this far and recorded it
+        reason = None
+        if respect_opt_out and await leads.is_opted_out(business.slug, lead.phone):
+            reason = "they opted out of texts"
+        elif await Contact.filter(id=lead.contact_id, can_receive_sms=False).exists():  # type: ignore[attr-defined]
+            reason = "their number cannot receive texts"
+        if reason is not None:
+            async with in_transaction() as tx:
+                await leads.record(lead.id, f"{purpose}_skipped", at=hub.clock.now(), using=tx, reason=reason)
+                job_ids = await then(tx, False, reason) if then else []
+            hub.after_commit(job_ids)
+            return
+        if message is None:
+            message = await Message.create(
+                business=business.slug, lead_id=lead.id, phone=lead.phone, direction=Direction.OUTBOUND,
+                purpose=purpose, body=body, status="queued", source_key=source_key,
+                business_number=sender_number,
+            )
+        sms = OutboundSms(hub_message_id=message.id, to=lead.phone, body=message.body, sender_number=sender_number)
+        result, sender = await self.send(business, sms)
+        if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
+            message.error, message.error_code = result.error, result.error_code
+            await message.save(update_fields=["error", "error_code"])
+            raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
+
+        now = hub.clock.now()
+        sent = result.status == SendStatus.SENT
+        async with in_transaction() as tx:
+            message.provider = sender.name if sender else None
+            message.provider_message_id = result.provider_id
+            message.status = str(result.message_status) if sent else "failed"
+            message.status_rank = result.message_status.rank if sent else 3
+            message.error, message.error_code = result.error, result.error_code
+            message.sent_at = now if sent else None
+            await message.save(using_db=tx)
+            await leads.record(
+                lead.id, "texted" if sent else "text_failed", at=now, using=tx, message_id=message.id,
+                purpose=purpose, sender=message.provider, error=result.error,
+            )
+            reason = None
+            if not sent:
+                issue = await self.apply_recipient_issue(
+                    business, lead.phone, result.recipient_issue, result.error_code or "send", tx
+                )
+                reason = issue or f"texting failed: {result.error}"
+            job_ids = await then(tx, sent, reason) if then else []
+        hub.after_commit(job_ids)
+
+    async def send(self, business: Business, sms: OutboundSms) -> tuple[SendResult, SmsSender | None]:
+        """Send through the business's sender, then its fallbacks, until one sends.
+
+        A failure about the recipient (opted out, cannot receive texts) stops the chain: another
+        sender will not change the person.
+        """
+        first_retry: tuple[SendResult, SmsSender] | None = None
+        last: tuple[SendResult, SmsSender | None] = (SendResult.failed("no sender configured"), None)
+        for sender in self.hub.senders(business.slug):
+            try:
+                result = await sender.send(sms)
+            except Exception as exc:  # a plugin bug or an unexpected network error: try later
+                log.exception("sender %r raised", sender.name)
+                result = SendResult.retry(f"{type(exc).__name__}: {exc}")
+            if result.status == SendStatus.SENT or result.recipient_issue is not None:
+                return result, sender
+            log.warning("sender %r could not send message %d: %s", sender.name, sms.hub_message_id, result.error)
+            if result.status == SendStatus.RETRY and first_retry is None:
+                first_retry = (result, sender)
+            last = (result, sender)
+        return first_retry or last
+
+    async def apply_recipient_issue(
+        self, business: Business, phone: str, issue: RecipientIssue | None, detail: str, tx: BaseDBAsyncClient
+    ) -> str | None:
+        """Remember what a provider said about a person; return it in words for the owner."""
+        if issue == RecipientIssue.OPTED_OUT:
+            await opt_out(business.slug, phone, source="provider_error", detail=detail, at=self.hub.clock.now(), using=tx)
+            return "they opted out of texts"
+        if issue == RecipientIssue.CANNOT_RECEIVE:
+            await Contact.filter(business=business.slug, phone=phone).using_db(tx).update(can_receive_sms=False)
+            return "their number cannot receive texts"
+        return None
+
+    # -- notifications ----------------------------------------------------------------------------
+
+    async def enqueue_notifications(
+        self, business: Business, lead_id: int, kind: str, context: dict[str, Any], *, cause: str,
+        using: BaseDBAsyncClient,
+    ) -> list[int]:
+        """One delivery row and one job per sink, in the caller's transaction."""
+        job_ids = []
+        for index, selection in enumerate(business.sinks):
+            delivery = await Delivery.create(
+                business=business.slug, lead_id=lead_id, sink=selection.use, sink_index=index, kind=kind,
+                using_db=using,
+            )
+            job_id = await self.hub.jobs.enqueue(
+                NOTIFY,
+                {"delivery_id": delivery.id, **context},
+                now_ms=self.hub.clock.now_ms(),
+                dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
+                business=business.slug,
+                max_attempts=10,
+                using=using,
+            )
+            if job_id is not None:
+                job_ids.append(job_id)
+        return job_ids
+
+    async def run_notify(self, job: ClaimedJob) -> None:
+        hub = self.hub
+        delivery = await Delivery.get_or_none(id=job.payload["delivery_id"])
+        if delivery is None:
+            raise Discard("the delivery record no longer exists")
+        if delivery.status == "delivered":
+            return
+        business = hub.config.businesses.get(delivery.business)
+        sinks = hub.sinks(delivery.business) if business else []
+        if business is None or delivery.sink_index >= len(sinks) or sinks[delivery.sink_index].name != delivery.sink:
+            delivery.status, delivery.error = "failed", "the sink is no longer configured"
+            await delivery.save()
+            raise Discard(delivery.error)
+        sink = sinks[delivery.sink_index]
+        lead = await Lead.get(id=delivery.lead_id)  # type: ignore[attr-defined]
+        notification = await hub.notifications.build(business, lead, delivery.kind, job.payload)
+        try:
+            result = await sink.deliver(notification)
+        except Exception as exc:
+            log.exception("sink %r raised", sink.name)
+            from hub.types import DeliveryResult
+
+            result = DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
+        delivery.attempts += 1
+        delivery.error = result.error
+        if result.status == "delivered":
+            delivery.status, delivery.reference, delivery.delivered_at = "delivered", result.reference, hub.clock.now()
+        elif result.status == "retry" and job.attempt < job.max_attempts:
+            await delivery.save()
+            raise Retry(result.error or "sink asked to retry", after=result.retry_after)
+        else:
+            delivery.status = "failed"
+        await delivery.save()
+        async with in_transaction() as tx:
+            await leads.record(
+                lead.id, "notified" if delivery.status == "delivered" else "notify_failed",
+                at=hub.clock.now(), using=tx, sink=sink.name, delivery_id=delivery.id, error=delivery.error,
+            )
+
+    # -- inbound (see hub.inbound) ----------------------------------------------------------------
+
+    async def receive_sms(self, business: Business, provider: str, sms: InboundSms) -> None:
+        from hub import inbound
+
+        await inbound.receive_sms(self.hub, business, provider, sms)
+
+    async def receive_delivery_report(self, business: Business, provider: str, report: DeliveryReport) -> None:
+        from hub import inbound
+
+        await inbound.receive_delivery_report(self.hub, business, provider, report)
+
+
+async def opt_out(
+    business: str, phone: str, *, source: str, at: datetime, detail: str | None = None,
+    using: BaseDBAsyncClient,
+) -> bool:
+    """Record that ``phone`` asked ``business`` to stop texting; ``False`` if it already had."""
+    existing = await OptOut.get_or_none(business=business, phone=phone, using_db=using)
+    if existing is None:
+        await OptOut.create(business=business, phone=phone, source=source, detail=detail, opted_out_at=at, using_db=using)
+        return True
+    if existing.active:
+        return False
+    existing.active, existing.source, existing.detail = True, source, detail
+    existing.opted_out_at, existing.opted_in_at = at, None
+    await existing.save(using_db=using)
+    return True

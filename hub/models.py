@@ -1,0 +1,230 @@
+"""What the hub stores. Schema changes go through ``hub/migrations`` (``hub migrate``).
+
+Uniqueness does the deduplication, so concurrent webhooks need no read-then-write:
+
+- a call is stored once per ``(business, provider, provider_call_id)``;
+- a business has at most one open lead per caller: ``Lead.open_key`` is ``"business:phone"``
+  while the lead is open and ``NULL`` once closed (NULLs never collide, on SQLite or PostgreSQL);
+- a provider event (an inbound text, a status callback) is processed once per
+  ``(provider, event_key)`` in the permanent ``InboxEvent`` table.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class LeadStatus(enum.StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    BOOKED = "booked"
+    CLOSED = "closed"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "in"
+    OUTBOUND = "out"
+
+
+class Contact(Model):
+    """A caller as one business knows them."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.CharField(max_length=64)
+    phone = fields.CharField(max_length=32)
+    name = fields.CharField(max_length=128, null=True)
+    #: ``False`` once a provider said this number cannot receive texts (landline, unreachable).
+    can_receive_sms = fields.BooleanField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "hub_contact"
+        unique_together = (("business", "phone"),)
+
+
+class Lead(Model):
+    id = fields.IntField(primary_key=True)
+    business = fields.CharField(max_length=64, db_index=True)
+    contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
+        "hub.Contact", related_name="leads", on_delete=fields.RESTRICT
+    )
+    phone = fields.CharField(max_length=32)
+    status = fields.CharEnumField(LeadStatus, max_length=16, default=LeadStatus.NEW)
+    #: ``"business:phone"`` while open, ``NULL`` when closed, so at most one open lead per caller.
+    open_key = fields.CharField(max_length=128, null=True, unique=True)
+    name = fields.CharField(max_length=128, null=True)
+    service = fields.CharField(max_length=128, null=True)
+    zip = fields.CharField(max_length=16, null=True)
+    urgency = fields.CharField(max_length=16, null=True)
+    callback_start = fields.DatetimeField(null=True)
+    callback_end = fields.DatetimeField(null=True)
+    call_count = fields.IntField(default=0)
+    first_call_at = fields.DatetimeField(null=True)
+    last_call_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hub_lead"
+        indexes = (("business", "status"),)
+
+
+class Call(Model):
+    id = fields.IntField(primary_key=True)
+    business = fields.CharField(max_length=64)
+    provider = fields.CharField(max_length=64)
+    provider_call_id = fields.CharField(max_length=128)
+    lead: fields.ForeignKeyNullableRelation[Lead] = fields.ForeignKeyField(
+        "hub.Lead", related_name="calls", null=True, on_delete=fields.SET_NULL
+    )
+    caller = fields.CharField(max_length=64, null=True)
+    called = fields.CharField(max_length=32)
+    outcome = fields.CharField(max_length=16)
+    after_hours = fields.BooleanField(default=False)
+    #: Why no text-back was scheduled (``answered``, ``anonymous``, ``opted_out``...), else NULL.
+    skipped_reason = fields.CharField(max_length=32, null=True)
+    forwarded_from = fields.CharField(max_length=32, null=True)
+    recording_url = fields.CharField(max_length=512, null=True)
+    at = fields.DatetimeField()
+    #: The provider's webhook fields, for the record.
+    provider_data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "hub_call"
+        unique_together = (("business", "provider", "provider_call_id"),)
+
+
+class Message(Model):
+    id = fields.IntField(primary_key=True)
+    business = fields.CharField(max_length=64)
+    lead: fields.ForeignKeyNullableRelation[Lead] = fields.ForeignKeyField(
+        "hub.Lead", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    phone = fields.CharField(max_length=32)
+    #: The business's number this conversation uses (the number called or texted).
+    business_number = fields.CharField(max_length=32, null=True)
+    direction = fields.CharEnumField(Direction, max_length=3)
+    #: What the text is for: ``text_back``, ``reply`` (from the customer), ``follow_up``...
+    purpose = fields.CharField(max_length=32)
+    body = fields.TextField()
+    provider = fields.CharField(max_length=64, null=True)
+    provider_message_id = fields.CharField(max_length=128, null=True)
+    status = fields.CharField(max_length=16)
+    status_rank = fields.SmallIntField(default=0)
+    error_code = fields.CharField(max_length=32, null=True)
+    error = fields.TextField(null=True)
+    #: What this outbound text answers (``text_back:CALL_ID``...): one text per cause, however
+    #: often its job runs.
+    source_key = fields.CharField(max_length=128, null=True, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hub_message"
+        unique_together = (("provider", "provider_message_id"),)
+        indexes = (("business", "phone"),)
+
+
+class OptOut(Model):
+    """A caller who asked a business not to text them. Kept when they opt back in, for the
+    record (``opted_in_at`` set), as consent records must be."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.CharField(max_length=64)
+    phone = fields.CharField(max_length=32)
+    active = fields.BooleanField(default=True)
+    #: ``keyword``, ``natural_language``, ``provider``, ``provider_error``, ``dashboard``.
+    source = fields.CharField(max_length=32)
+    detail = fields.TextField(null=True)
+    opted_out_at = fields.DatetimeField()
+    opted_in_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hub_opt_out"
+        unique_together = (("business", "phone"),)
+
+
+class InboxEvent(Model):
+    """Every provider event id the hub has acted on. Never pruned, so retried webhooks stay
+    no-ops however late they come."""
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharField(max_length=64)
+    event_key = fields.CharField(max_length=255)
+    received_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "hub_inbox"
+        unique_together = (("provider", "event_key"),)
+
+
+class LeadEvent(Model):
+    """The lead's timeline: who or what changed it, and how."""
+
+    id = fields.BigIntField(primary_key=True)
+    lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
+        "hub.Lead", related_name="events", on_delete=fields.CASCADE
+    )
+    at = fields.DatetimeField()
+    #: ``system``, ``customer``, ``owner``, ``plugin:NAME``, ``cli``...
+    actor = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=32)
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "hub_lead_event"
+
+
+class Delivery(Model):
+    """One notification to one sink."""
+
+    id = fields.IntField(primary_key=True)
+    business = fields.CharField(max_length=64)
+    lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
+        "hub.Lead", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    sink = fields.CharField(max_length=64)
+    sink_index = fields.SmallIntField()
+    kind = fields.CharField(max_length=32)
+    status = fields.CharField(max_length=16, default="pending")
+    attempts = fields.IntField(default=0)
+    reference = fields.CharField(max_length=255, null=True)
+    error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    delivered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hub_delivery"
+
+
+class Job(Model):
+    """A durable job (see ``hub.jobs``). Times are epoch milliseconds, so the claim, rescue and
+    retry statements compare plain integers on every backend."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=64)
+    payload = fields.JSONField(default=dict)
+    state = fields.CharField(max_length=16)
+    business = fields.CharField(max_length=64, null=True)
+    #: Unique among live jobs, cleared when the job finishes so the key can be used again.
+    dedupe_key = fields.CharField(max_length=255, null=True, unique=True)
+    #: The key as enqueued, kept for operators.
+    key = fields.CharField(max_length=255, null=True, db_index=True)
+    priority = fields.SmallIntField(default=0)
+    attempt = fields.IntField(default=0)
+    max_attempts = fields.IntField()
+    run_at_ms = fields.BigIntField()
+    locked_by = fields.CharField(max_length=64, null=True)
+    locked_until_ms = fields.BigIntField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at_ms = fields.BigIntField()
+    finished_at_ms = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "hub_job"
+        indexes = (("state", "run_at_ms"), ("state", "locked_until_ms"))

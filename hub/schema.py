@@ -1,0 +1,97 @@
+"""JSON Schema of hub.yaml, including every installed plugin's settings (``hub schema``).
+
+Point an editor at it (``# yaml-language-server: $schema=hub.schema.json``) for completion
+and inline errors: each ``{use: NAME, ...}`` selection offers the installed plugins of that
+kind, and after ``use:`` only that plugin's own settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.config import Business, HubConfig
+from hub.plugins import Plugins
+from hub.providers import Kind
+
+_CHOICES = {
+    Kind.CALL_SOURCE: "CallSourceChoice",
+    Kind.SMS_SENDER: "SmsSenderChoice",
+    Kind.REPLY_PARSER: "ReplyParserChoice",
+    Kind.SINK: "SinkChoice",
+}
+
+_SECRET_REF = {
+    "title": "Secret reference",
+    "description": "Read the value from an environment variable or a file",
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {"$env": {"type": "string"}, "default": {"type": "string"}},
+            "required": ["$env"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"$file": {"type": "string"}},
+            "required": ["$file"],
+            "additionalProperties": False,
+        },
+    ],
+}
+
+
+def config_schema(plugins: Plugins) -> dict[str, Any]:
+    schema = HubConfig.model_json_schema()
+    defs: dict[str, Any] = schema.setdefault("$defs", {})
+    for kind, choice in _CHOICES.items():
+        variants = []
+        for name, cls in sorted(plugins.providers[kind].items()):
+            variant = cls.Config.model_json_schema(by_alias=True)
+            defs.update(variant.pop("$defs", {}))
+            properties = {"use": {"const": name, "description": cls.description or name}}
+            properties.update(variant.get("properties", {}))
+            if kind == Kind.SMS_SENDER:
+                properties["fallbacks"] = {
+                    "type": "array",
+                    "description": "Senders to try, in order, when this one cannot send",
+                    "items": {"$ref": f"#/$defs/{choice}"},
+                }
+            variant.update(
+                title=f"{name} ({kind.replace('_', ' ')})",
+                properties=properties,
+                required=["use", *variant.get("required", [])],
+                additionalProperties=False,
+            )
+            variants.append(variant)
+        defs[choice] = {"oneOf": variants} if variants else {"not": {}}
+
+    business = defs[Business.__name__]["properties"]
+    business["call_source"] = {"$ref": "#/$defs/CallSourceChoice"}
+    business["sms_sender"] = {"$ref": "#/$defs/SmsSenderChoice"}
+    business["reply_parsers"] = {"type": "array", "items": {"$ref": "#/$defs/ReplyParserChoice"}}
+    business["sinks"] = {"type": "array", "items": {"$ref": "#/$defs/SinkChoice"}}
+    business.pop("slug", None)
+    defs[Business.__name__]["required"] = [
+        key for key in defs[Business.__name__].get("required", []) if key != "slug"
+    ]
+    partial = {key: value for key, value in defs[Business.__name__].items() if key != "required"}
+    defs["BusinessDefaults"] = partial
+    schema["properties"]["defaults"] = {"$ref": "#/$defs/BusinessDefaults"}
+    defs["SecretRef"] = _SECRET_REF
+    _allow_secret_refs(schema)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "hub.yaml"
+    return schema
+
+
+def _allow_secret_refs(node: Any) -> None:
+    """Wherever a secret string is expected, also accept ``{$env: ...}`` / ``{$file: ...}``."""
+    if isinstance(node, dict):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and value.get("format") == "password":
+                node[key] = {"anyOf": [value, {"$ref": "#/$defs/SecretRef"}]}
+            else:
+                _allow_secret_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            _allow_secret_refs(item)

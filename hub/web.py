@@ -1,0 +1,121 @@
+"""The web app: provider webhooks, health checks, and a setup page.
+
+Each business's providers mount their own routes under ``/hooks/{business}/{plugin}/``. The
+dispatch is a dictionary lookup, not a route list scan, so an agency with thousands of client
+businesses pays nothing per business on each webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, Router
+from starlette.types import Receive, Scope, Send
+
+from hub.core import Hub
+from hub.exceptions import Refused
+
+log = logging.getLogger("hub.web")
+
+#: Scope key holding a webhook's path within the hub app; ``ProviderContext`` rebuilds the
+#: public URL from it and ``public_url``.
+ROUTE_PATH = "hub.route_path"
+
+
+class HookDispatcher:
+    """ASGI app for ``/hooks/{business}/{plugin}/...``."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._routers: dict[tuple[str, str], Router] = {}
+
+    def router(self, business: str, plugin: str) -> Router | None:
+        key = (business, plugin)
+        if key not in self._routers:
+            providers = self.hub.providers.get(business)
+            if providers is None or plugin not in providers.by_name:
+                return None
+            routes = [route for p in providers.by_name[plugin] for route in p.routes()]
+            self._routers[key] = Router(routes=routes)
+        return self._routers[key]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = scope["path_params"]
+        router = self.router(params["business"], params["plugin"])
+        if router is None:
+            response = PlainTextResponse("no such business or plugin", status_code=404)
+            await response(scope, receive, send)
+            return
+        prefix = f"/hooks/{params['business']}/{params['plugin']}"
+        root = scope.get("root_path", "")
+        child = dict(scope)
+        child["root_path"] = root + prefix
+        child[ROUTE_PATH] = prefix + "/" + params["rest"]
+        await router(child, receive, send)
+
+
+def create_app(hub: Hub) -> Starlette:
+    """The ASGI app for one hub; its lifespan starts and stops the hub."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    ready = False
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        nonlocal ready
+        try:
+            await hub.db.ping()
+            if not ready:
+                pending = await hub.db.pending_migrations()
+                if pending:
+                    return JSONResponse({"status": "migrations pending", "pending": pending}, 503)
+                ready = True
+        except Exception as exc:
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "database unreachable"}, 503)
+        return JSONResponse({"status": "ready"})
+
+    async def index(request: Request) -> Response:
+        hooks = {
+            slug: [
+                (provider.name, sorted(getattr(route, "methods", None) or ["ANY"]),
+                 provider.context.webhook_url(getattr(route, "path", "")))
+                for provider in providers.all()
+                for route in provider.routes()
+            ]
+            for slug, providers in hub.providers.items()
+        }
+        page = hub.templates.render(
+            "web/index.html", businesses=hub.config.businesses, hooks=hooks, plugins=hub.plugins
+        )
+        return HTMLResponse(page)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        log.warning("refused %s %s: %s", request.method, request.url.path, exc.reason)
+        return PlainTextResponse(exc.reason, status_code=exc.status_code)
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/hooks/{business}/{plugin}/{rest:path}", HookDispatcher(hub)),
+        ],
+        exception_handlers={Refused: refused},
+        lifespan=lifespan,
+    )

@@ -1,0 +1,209 @@
+"""The loop that runs durable jobs: inside ``hub serve``, or alone as ``hub worker``.
+
+Two ways a job reaches a worker. The process that committed it hands its id straight over
+(``notify``), so a text-back starts within a millisecond of the webhook's commit; and every
+``poll_interval`` the worker claims whatever is due, which picks up retries, delayed jobs and
+jobs committed by other processes. Leases are extended while jobs run, and jobs whose worker
+died are rescued once their lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from hub.clock import to_ms
+from hub.jobs import ClaimedJob, Discard, JobQueue, Retry
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+log = logging.getLogger("hub.worker")
+
+
+class Worker:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        concurrency: int = 8,
+        poll_interval: float = 1.0,
+        lease: float = 60.0,
+        rescue_interval: float = 15.0,
+    ) -> None:
+        self.hub = hub
+        self.queue: JobQueue = hub.jobs
+        self.id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.lease_ms = int(lease * 1000)
+        self.rescue_interval_ms = int(rescue_interval * 1000)
+        self._wake = asyncio.Event()
+        self._handoff: list[int] = []
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._next_rescue_ms = 0
+        self.completed = 0
+
+    # -- feeding ----------------------------------------------------------------------------------
+
+    def notify(self, job_ids: Iterable[int], *, run_at_ms: int | None = None) -> None:
+        """Jobs this process just committed: claim them now, or when they come due."""
+        ids = list(job_ids)
+        if not ids:
+            return
+        delay = 0.0 if run_at_ms is None else (run_at_ms - self.hub.clock.now_ms()) / 1000
+        if delay > 0:
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(delay + 0.001, self._hand_over, ids)
+            self._timers.add(handle)
+            return
+        self._hand_over(ids)
+
+    def _hand_over(self, ids: list[int]) -> None:
+        self._handoff.extend(ids)
+        self._wake.set()
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self.run(), name=f"hub-worker-{self.id}")
+
+    async def run(self) -> None:
+        log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while not self._stopping:
+                try:
+                    claimed = await self._claim_some()
+                except Exception:
+                    log.exception("claiming jobs failed; retrying in %.1fs", self.poll_interval)
+                    claimed = 0
+                if claimed and len(self._running) < self.concurrency:
+                    continue
+                self._wake.clear()
+                if self._handoff and len(self._running) < self.concurrency:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        finally:
+            heartbeat.cancel()
+
+    async def _claim_some(self) -> int:
+        now = self.hub.clock.now_ms()
+        if now >= self._next_rescue_ms:
+            self._next_rescue_ms = now + self.rescue_interval_ms
+            rescued = await self.queue.rescue(now_ms=now)
+            if rescued:
+                log.warning("rescued %d job(s) whose worker stopped", rescued)
+        free = self.concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        jobs: list[ClaimedJob] = []
+        if self._handoff:
+            ids, self._handoff = self._handoff[:free], self._handoff[free:]
+            jobs = await self.queue.claim_ids(self.id, ids, now_ms=now, lease_ms=self.lease_ms)
+        else:
+            jobs = await self.queue.claim(self.id, free, now_ms=now, lease_ms=self.lease_ms)
+        for job in jobs:
+            task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
+            self._running[job.id] = task
+            task.add_done_callback(self._done)
+        return len(jobs)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        for job_id, running in list(self._running.items()):
+            if running is task:
+                del self._running[job_id]
+        self._wake.set()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_ms / 3000)
+            try:
+                await self.queue.extend_leases(
+                    self.id, self._running, until_ms=self.hub.clock.now_ms() + self.lease_ms
+                )
+            except Exception:
+                log.exception("extending leases failed")
+
+    async def execute(self, job: ClaimedJob) -> None:
+        """Run one claimed job and record how it ended."""
+        kind = self.hub.plugins.job_kinds.get(job.kind)
+        clock = self.hub.clock
+        try:
+            if kind is None:
+                raise Retry(f"no handler for job kind {job.kind!r} in this process")
+            await kind.handler(self.hub, job)
+        except Retry as exc:
+            delay = exc.after if exc.after is not None else self._backoff(job)
+            await self.queue.retry(
+                job, str(exc), run_at_ms=clock.now_ms() + int(delay * 1000), now_ms=clock.now_ms()
+            )
+            log.info("job %d (%s) will retry in %.1fs: %s", job.id, job.kind, delay, exc)
+        except Discard as exc:
+            await self.queue.fail(job, str(exc), now_ms=clock.now_ms())
+            log.warning("job %d (%s) failed: %s", job.id, job.kind, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("job %d (%s) raised", job.id, job.kind)
+            delay = self._backoff(job)
+            await self.queue.retry(
+                job,
+                f"{type(exc).__name__}: {exc}",
+                run_at_ms=clock.now_ms() + int(delay * 1000),
+                now_ms=clock.now_ms(),
+            )
+        else:
+            if await self.queue.complete(job, now_ms=clock.now_ms()):
+                self.completed += 1
+            else:
+                log.warning("job %d finished after its lease was taken over; not recorded", job.id)
+
+    def _backoff(self, job: ClaimedJob) -> float:
+        kind = self.hub.plugins.job_kinds.get(job.kind)
+        return kind.backoff(job.attempt) if kind else 60.0
+
+    async def drain(self, *, max_rounds: int = 1000) -> int:
+        """Run every due job (and those they enqueue) until none is due; return how many ran.
+
+        For tests and one-shot commands: no lease expiry races, no polling delay.
+        """
+        ran = 0
+        for _ in range(max_rounds):
+            now = self.hub.clock.now_ms()
+            await self.queue.rescue(now_ms=now)
+            jobs = await self.queue.claim(self.id, self.concurrency, now_ms=now, lease_ms=self.lease_ms)
+            if not jobs:
+                return ran
+            await asyncio.gather(*(self.execute(job) for job in jobs))
+            ran += len(jobs)
+        return ran
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; give running jobs ``timeout`` seconds, then cancel them (their leases
+        expire and another worker runs them again)."""
+        self._stopping = True
+        self._wake.set()
+        for handle in self._timers:
+            handle.cancel()
+        if self._loop_task is not None:
+            await self._loop_task
+        if self._running:
+            _, pending = await asyncio.wait(list(self._running.values()), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        log.info("worker %s stopped after %d job(s)", self.id, self.completed)
+
+
+__all__ = ["Worker", "to_ms"]
