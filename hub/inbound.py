@@ -213,6 +213,7 @@ async def run_process_reply(hub: Hub, job: ClaimedJob) -> None:
 
 async def receive_delivery_report(hub: Hub, business: Business, provider: str, report: DeliveryReport) -> None:
     event_key = f"status:{report.message_id}:{report.status}:{report.error_code or ''}"
+    job_ids: list[int] = []
     try:
         async with in_transaction() as tx:
             await InboxEvent.create(provider=provider, event_key=event_key[:255], using_db=tx)
@@ -227,19 +228,29 @@ async def receive_delivery_report(hub: Hub, business: Business, provider: str, r
             updated = await Message.filter(id=message.id, status_rank__lt=rank).using_db(tx).update(
                 status=str(report.status), status_rank=rank, error_code=report.error_code
             )
-            if report.recipient_issue is not None and message.lead_id is not None:  # type: ignore[attr-defined]
-                await hub.flow.apply_recipient_issue(
-                    business, message.phone, report.recipient_issue, f"delivery report {report.error_code}", tx
+            lead_id = message.lead_id  # type: ignore[attr-defined]
+            reason = None
+            if report.recipient_issue is not None:
+                reason = await hub.flow.apply_recipient_issue(
+                    business, message.phone, report.recipient_issue,
+                    f"delivery report {report.error_code or report.status}", tx,
                 )
-            if updated and report.status in {MessageStatus.UNDELIVERED, MessageStatus.FAILED} and message.lead_id:  # type: ignore[attr-defined]
+            if updated and report.status in {MessageStatus.UNDELIVERED, MessageStatus.FAILED} and lead_id:
                 await leads.record(
-                    message.lead_id, "text_undelivered", at=hub.clock.now(), using=tx,  # type: ignore[attr-defined]
-                    message_id=message.id, error_code=report.error_code,
+                    lead_id, "text_undelivered", at=hub.clock.now(), using=tx, message_id=message.id,
+                    error_code=report.error_code,
+                )
+                # The customer never got our text: the owner has to call them.
+                job_ids = await hub.flow.enqueue_notifications(
+                    business, lead_id, "cannot_text",
+                    {"reason": reason or f"our text was not delivered (error {report.error_code or 'unknown'})"},
+                    cause=f"message:{message.id}", using=tx,
                 )
     except IntegrityError:
         if await InboxEvent.filter(provider=provider, event_key=event_key[:255]).exists():
             return
         raise
+    hub.after_commit(job_ids)
 
 
 def _plain(value: Any) -> Any:

@@ -38,6 +38,9 @@ class Contact(Model):
     name = fields.CharField(max_length=128, null=True)
     #: ``False`` once a provider said this number cannot receive texts (landline, unreachable).
     can_receive_sms = fields.BooleanField(null=True)
+    #: What a line-type lookup said (``mobile``, ``landline``...), cached: lookups cost money.
+    line_type = fields.CharField(max_length=32, null=True)
+    line_type_checked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -15,6 +15,7 @@ import abc
 import enum
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -84,6 +85,47 @@ class ProviderContext:
         path = request.scope.get("hub.route_path") or request.scope["path"]
         query = request.scope.get("query_string", b"").decode("latin-1")
         return f"{base}{path}?{query}" if query else f"{base}{path}"
+
+    async def mark(self, key: str) -> bool:
+        """Remember ``key`` for this plugin, permanently; ``True`` the first time only.
+
+        For once-only decisions across webhooks (an owner accepted a screened call, say): the
+        mark is a unique row, so concurrent webhooks agree on who was first.
+        """
+        from tortoise.exceptions import IntegrityError
+
+        from hub.models import InboxEvent
+
+        try:
+            await InboxEvent.create(provider=self.provider_name, event_key=f"mark:{key}"[:255])
+        except IntegrityError:
+            return False
+        return True
+
+    async def is_marked(self, key: str) -> bool:
+        from hub.models import InboxEvent
+
+        return await InboxEvent.filter(
+            provider=self.provider_name, event_key=f"mark:{key}"[:255]
+        ).exists()
+
+    async def cached_line_type(self, phone: str, max_age: timedelta) -> str | None:
+        """A line type this business's sender looked up for ``phone`` within ``max_age``."""
+        from hub.models import Contact
+
+        contact = await Contact.get_or_none(business=self.business.slug, phone=phone)
+        if contact is None or contact.line_type is None or contact.line_type_checked_at is None:
+            return None
+        if contact.line_type_checked_at < self.hub.clock.now() - max_age:
+            return None
+        return contact.line_type
+
+    async def remember_line_type(self, phone: str, line_type: str) -> None:
+        from hub.models import Contact
+
+        await Contact.filter(business=self.business.slug, phone=phone).update(
+            line_type=line_type[:32], line_type_checked_at=self.hub.clock.now()
+        )
 
     async def receive_call(self, event: CallEvent) -> CallReceipt:
         return await self.hub.flow.receive_call(self.business, self.provider_name, event)

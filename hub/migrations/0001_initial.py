@@ -19,6 +19,8 @@ class Migration(migrations.Migration):
                 ('phone', fields.CharField(max_length=32)),
                 ('name', fields.CharField(null=True, max_length=128)),
                 ('can_receive_sms', fields.BooleanField(null=True, description='``False`` once a provider said this number cannot receive texts (landline, unreachable).')),
+                ('line_type', fields.CharField(null=True, description='What a line-type lookup said (``mobile``, ``landline``...), cached: lookups cost money.', max_length=32)),
+                ('line_type_checked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'hub_contact', 'app': 'hub', 'unique_together': (('business', 'phone'),), 'pk_attr': 'id', 'table_description': 'A caller as one business knows them.'},

@@ -1,0 +1,340 @@
+"""A test kit for the hub and its plugins, shipped with the hub (as tox ships ``tox.pytest``).
+
+Opt in from a ``conftest.py``::
+
+    pytest_plugins = ["hub.testing"]
+
+What it gives a plugin author:
+
+- ``business(...)`` / ``write_config(...)``: a working hub.yaml in a temporary directory;
+- ``running_hub(...)``: a real hub served by uvicorn on 127.0.0.1 (real HTTP, a real SQLite
+  file), with an ``httpx.AsyncClient`` pointed at it;
+- ``FakeProviderServer``: the base for a fake provider API (real HTTP on 127.0.0.1 in its own
+  thread, so synchronous SDKs can call it too) that records requests and plays scripted
+  responses: status codes, delays, error bodies;
+- ``MemorySender`` / ``MemorySink``: a sender and a sink that keep what they were given, as
+  the ``memory`` plugin (``extra_plugins=[hub.testing.memory_plugin]``);
+- ``signed_call(...)``: a correctly signed ``generic`` call webhook.
+- fixtures ``hub_dir`` (a temporary directory for hub.yaml) and ``memory``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.clock import Clock
+from hub.core import Hub
+from hub.defaults.generic import SIGNATURE_HEADER, sign
+from hub.hookspecs import hookimpl
+from hub.plugins import load_plugins
+from hub.providers import Sink, SmsSender
+from hub.types import DeliveryResult, Notification, OutboundSms, SendResult
+
+DEFAULT_SECRET = "test-secret-0123456789"
+
+
+# -- configuration --------------------------------------------------------------------------------
+
+
+def business(
+    name: str = "Acme Plumbing",
+    numbers: Sequence[str] = ("+15125550100",),
+    *,
+    secret: str = DEFAULT_SECRET,
+    hours: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Settings for one business: open around the clock, generic calls, memory sender and sink
+    (pass ``sms_sender=`` / ``sinks=`` / ``hours=`` to change them)."""
+    settings: dict[str, Any] = {
+        "name": name,
+        "timezone": "America/Chicago",
+        "numbers": list(numbers),
+        "hours": hours if hours is not None else {"mon-sun": "00:00-24:00"},
+        "owner": {"name": "Owner", "email": "owner@example.com"},
+        "call_source": {"use": "generic", "secret": secret},
+        "sms_sender": {"use": "memory"},
+        "sinks": [{"use": "memory"}],
+    }
+    settings.update(overrides)
+    return settings
+
+
+def write_config(
+    directory: Path, businesses: dict[str, dict[str, Any]] | None = None, **top: Any
+) -> Path:
+    """Write hub.yaml into ``directory``; ``top`` sets top-level keys (``database``...)."""
+    data: dict[str, Any] = {"database": "sqlite://hub.sqlite3", "worker": {"poll_interval": 0.05}}
+    data.update(top)
+    data["businesses"] = businesses if businesses is not None else {"acme": business()}
+    path = directory / "hub.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+# -- the memory plugin ----------------------------------------------------------------------------
+
+
+@dataclass
+class MemoryOutbox:
+    """What the memory sender and sink were given, and what they should answer next."""
+
+    texts: list[OutboundSms] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    #: Results the sender returns, in order, before it goes back to "sent".
+    send_results: list[SendResult] = field(default_factory=list)
+    delivery_results: list[DeliveryResult] = field(default_factory=list)
+    sent_event: asyncio.Event | None = None
+
+    def clear(self) -> None:
+        self.texts.clear()
+        self.notifications.clear()
+        self.send_results.clear()
+        self.delivery_results.clear()
+
+
+#: Shared by every ``MemorySender``/``MemorySink``; the ``memory`` fixture clears it.
+outbox = MemoryOutbox()
+
+
+class MemorySender(SmsSender):
+    name = "memory"
+    description = "Keeps texts in memory (tests)"
+
+    async def send(self, sms: OutboundSms) -> SendResult:
+        if outbox.send_results:
+            return outbox.send_results.pop(0)
+        outbox.texts.append(sms)
+        return SendResult.sent(f"mem-{sms.hub_message_id}-{len(outbox.texts)}")
+
+
+class MemorySink(Sink):
+    name = "memory"
+    description = "Keeps notifications in memory (tests)"
+
+    async def deliver(self, notification: Notification) -> DeliveryResult:
+        if outbox.delivery_results:
+            return outbox.delivery_results.pop(0)
+        outbox.notifications.append(notification)
+        return DeliveryResult.delivered(f"mem-{len(outbox.notifications)}")
+
+
+class memory_plugin:  # noqa: N801 - a plugin object, named like a module
+    """Registers ``MemorySender`` and ``MemorySink`` as ``memory``."""
+
+    @staticmethod
+    @hookimpl
+    def hub_register_sms_senders(register: Callable[[type[SmsSender]], None]) -> None:
+        register(MemorySender)
+
+    @staticmethod
+    @hookimpl
+    def hub_register_sinks(register: Callable[[type[Sink]], None]) -> None:
+        register(MemorySink)
+
+
+def make_hub(
+    config_path: Path, *, extra_plugins: Iterable[object] = (), clock: Clock | None = None
+) -> Hub:
+    """A hub on ``config_path`` with the installed plugins plus ``memory`` and ``extra_plugins``."""
+    plugins = load_plugins(extra=[memory_plugin, *extra_plugins])
+    return Hub.from_path(config_path, plugins=plugins, clock=clock)
+
+
+# -- a running hub --------------------------------------------------------------------------------
+
+
+@dataclass
+class RunningHub:
+    hub: Hub
+    url: str
+    client: httpx.AsyncClient
+
+    async def post_call(self, business: str = "acme", *, secret: str = DEFAULT_SECRET, **fields: Any) -> httpx.Response:
+        body, headers = signed_call(secret, **fields)
+        return await self.client.post(f"/hooks/{business}/generic/call", content=body, headers=headers)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Wait until ``predicate()`` holds (the in-process worker runs jobs in the background)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s")
+            await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def running_hub(hub: Hub) -> AsyncIterator[RunningHub]:
+    """Serve ``hub`` with uvicorn on a free port of 127.0.0.1 for the duration of the block."""
+    from hub.web import create_app
+
+    port = free_port()
+    hub.config.public_url = f"http://127.0.0.1:{port}"
+    config = uvicorn.Config(
+        create_app(hub), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the hub exited during startup")
+        await asyncio.sleep(0.01)
+    try:
+        async with httpx.AsyncClient(base_url=hub.config.public_url, timeout=10) as client:
+            yield RunningHub(hub, hub.config.public_url, client)
+    finally:
+        server.should_exit = True
+        await task
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def signed_call(secret: str = DEFAULT_SECRET, **fields: Any) -> tuple[bytes, dict[str, str]]:
+    """Body and headers of a signed ``generic`` call webhook. Defaults: a missed call from
+    +15125550123 to +15125550100 with a random id."""
+    import uuid
+
+    data = {"id": f"call-{uuid.uuid4().hex[:10]}", "from": "+15125550123", "to": "+15125550100", "outcome": "missed"}
+    data.update({("from" if key == "caller" else key): value for key, value in fields.items()})
+    body = json.dumps(data).encode()
+    return body, {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
+
+
+# -- fake provider servers ------------------------------------------------------------------------
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+    @property
+    def form(self) -> dict[str, str]:
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(self.body.decode()))
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class ScriptedResponse:
+    status: int = 200
+    body: Any = None
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeProviderServer:
+    """Base for a fake provider API on 127.0.0.1, served by uvicorn in a thread of its own.
+
+    Subclasses implement ``handle(request, recorded)`` for the provider's wire format; tests
+    queue ``script(...)`` responses (a status and body, or a delay) that take precedence, in
+    order. Every request is kept in ``requests``; ``received`` is set on each one.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._script: list[ScriptedResponse] = []
+        self._lock = threading.Lock()
+        self.received = threading.Event()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "PUT", "DELETE"])])
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        )
+        self._thread: threading.Thread | None = None
+
+    def script(self, *responses: ScriptedResponse) -> None:
+        with self._lock:
+            self._script.extend(responses)
+
+    def requests_to(self, path_part: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if path_part in r.path]
+
+    async def handle(self, request: Request, recorded: RecordedRequest) -> Response:
+        return JSONResponse({})
+
+    async def _endpoint(self, request: Request) -> Response:
+        recorded = RecordedRequest(
+            request.method, request.url.path, dict(request.query_params), dict(request.headers),
+            await request.body(), time.monotonic(),
+        )
+        with self._lock:
+            self.requests.append(recorded)
+            scripted = self._script.pop(0) if self._script else None
+        self.received.set()
+        if scripted is not None:
+            if scripted.delay:
+                await asyncio.sleep(scripted.delay)
+            if scripted.body is not None or scripted.status != 200:
+                return JSONResponse(scripted.body, status_code=scripted.status, headers=scripted.headers)
+        return await self.handle(request, recorded)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name=type(self).__name__)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"{type(self).__name__} did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> FakeProviderServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+# -- pytest fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hub_dir(tmp_path: Path) -> Path:
+    """A temporary directory for a hub.yaml and its SQLite file."""
+    return tmp_path
+
+
+@pytest.fixture
+def memory() -> Iterator[MemoryOutbox]:
+    """The memory sender's and sink's outbox, emptied before and after the test."""
+    outbox.clear()
+    yield outbox
+    outbox.clear()

@@ -1,0 +1,144 @@
+"""A missed call reported through the generic webhook, end to end over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hub.models import Call, Delivery, Lead, Message
+from hub.testing import business, make_hub, running_hub, signed_call, write_config
+
+
+async def test_missed_call_is_texted_back_and_owner_notified(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        response = await running.post_call(id="c1", caller="+15125550123")
+        assert response.status_code == 200
+        assert response.json()["status"] == "scheduled"
+        await running.wait_for(lambda: memory.notifications)
+
+        assert [t.to for t in memory.texts] == ["+15125550123"]
+        assert "Acme Plumbing" in memory.texts[0].body
+        assert "STOP" in memory.texts[0].body
+        assert memory.texts[0].sender_number == "+15125550100"
+        lead = await Lead.get(phone="+15125550123")
+        assert lead.status == "new" and lead.call_count == 1
+        assert memory.notifications[0].lead.id == lead.id
+        assert "+15125550123" in memory.notifications[0].subject
+        message = await Message.get(lead_id=lead.id)
+        assert message.status == "sent" and message.provider == "memory"
+        assert await Delivery.filter(lead_id=lead.id, status="delivered").count() == 1
+
+
+async def test_same_call_delivered_three_times_at_once_texts_once(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        body, headers = signed_call(id="dup-1")
+        responses = await asyncio.gather(
+            *(running.client.post("/hooks/acme/generic/call", content=body, headers=headers) for _ in range(3))
+        )
+        assert sorted(r.json()["status"] for r in responses) == ["duplicate", "duplicate", "scheduled"]
+        await running.wait_for(lambda: memory.notifications)
+        await asyncio.sleep(0.2)
+        assert len(memory.texts) == 1
+        assert await Call.all().count() == 1
+        assert len(memory.notifications) == 1
+
+
+async def test_repeat_call_attaches_to_the_open_lead(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        await running.post_call(id="a")
+        await running.wait_for(lambda: len(memory.texts) == 1)
+        await running.post_call(id="b")
+        await running.wait_for(lambda: len(memory.notifications) == 2)
+        leads = await Lead.all()
+        assert len(leads) == 1 and leads[0].call_count == 2
+        assert await Call.filter(lead_id=leads[0].id).count() == 2
+
+
+async def test_unsigned_or_badly_signed_call_is_refused_and_not_stored(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        body, headers = signed_call(id="x")
+        unsigned = await running.client.post(
+            "/hooks/acme/generic/call", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert unsigned.status_code == 401
+        forged = await running.post_call(secret="not-the-secret-at-all", id="y")
+        assert forged.status_code == 403
+        tampered = await running.client.post(
+            "/hooks/acme/generic/call", content=body.replace(b"+1512555", b"+1737555"), headers=headers
+        )
+        assert tampered.status_code == 403
+        assert await Call.all().count() == 0
+        assert memory.texts == []
+
+
+async def test_malformed_call_bodies_get_clear_errors(hub_dir, memory):
+    from hub.defaults.generic import SIGNATURE_HEADER, sign
+    from hub.testing import DEFAULT_SECRET
+
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        for body, expected in [
+            (b"not json", "not JSON"),
+            (b'{"id": "1", "to": "+15125550100", "outcome": "dropped"}', "outcome"),
+            (b'{"to": "+15125550100"}', "`id`"),
+            (b'{"id": "1", "to": "+15125550100", "at": "yesterday"}', "`at`"),
+        ]:
+            response = await running.client.post(
+                "/hooks/acme/generic/call", content=body,
+                headers={SIGNATURE_HEADER: sign(DEFAULT_SECRET, body)},
+            )
+            assert response.status_code == 400, body
+            assert expected in response.text
+        assert await Call.all().count() == 0
+
+
+async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        response = await running.post_call(to="+15125559999")
+        assert response.status_code == 403
+        assert "not a number of business" in response.text
+        assert await Call.all().count() == 0
+
+
+async def test_unknown_business_or_plugin_is_404(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        assert (await running.post_call(business="nobody")).status_code == 404
+        response = await running.client.post("/hooks/acme/twilio/voice")
+        assert response.status_code == 404
+
+
+async def test_guards_skip_the_text_but_keep_the_record(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir, {"acme": business(forward_to="+15125550199")}))
+    async with running_hub(hub) as running:
+        cases = {
+            "answered": dict(outcome="answered"),
+            "anonymous": dict(caller="anonymous"),
+            "withheld": dict(caller=None),
+            "own": dict(caller="+15125550100"),
+            "forward": dict(caller="+15125550199"),
+        }
+        for call_id, fields in cases.items():
+            response = await running.post_call(id=call_id, **fields)
+            assert response.json()["status"] == "recorded", call_id
+        calls = {c.provider_call_id: c.skipped_reason for c in await Call.all()}
+        assert calls == {
+            "answered": "answered", "anonymous": "anonymous", "withheld": "anonymous",
+            "own": "own_number", "forward": "own_number",
+        }
+        await asyncio.sleep(0.2)
+        assert memory.texts == []
+        assert await Lead.all().count() == 0
+
+
+async def test_health_and_readiness(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        assert (await running.client.get("/healthz")).json() == {"status": "ok"}
+        assert (await running.client.get("/readyz")).json() == {"status": "ready"}
+        page = await running.client.get("/")
+        assert "/hooks/acme/generic/call" in page.text
