@@ -93,7 +93,9 @@ class PluginSelection(_Strict):
     """``{use: NAME, ...that plugin's own settings}``."""
 
     use: str = Field(description="Name of the installed plugin provider to use")
-    options: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    #: The raw settings, until the plugin's own model has validated them (then emptied: they
+    #: may hold secrets, and ``config`` is the typed truth).
+    options: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
     _config: ProviderConfig | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
@@ -108,6 +110,10 @@ class PluginSelection(_Strict):
             own["options"] = data
             return own
         return value
+
+    def __repr_args__(self) -> Any:
+        yield "use", self.use
+        yield "config", self._config
 
     @property
     def config(self) -> ProviderConfig:
@@ -438,7 +444,8 @@ class _Loader:
         if configs is None:
             return None
         for path, _, selection in business.selections():
-            selection._config = configs[path]
+            selection._config = configs.get(path)
+            selection.options = {}
         return business
 
     def _plugin_configs(

@@ -240,7 +240,7 @@ class JobQueue:
             "UPDATE hub_job SET"
             " state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,"
             " dedupe_key = CASE WHEN attempt >= max_attempts THEN NULL ELSE dedupe_key END,"
-            " finished_at_ms = CASE WHEN attempt >= max_attempts THEN ? ELSE NULL END,"
+            " finished_at_ms = CASE WHEN attempt >= max_attempts THEN CAST(? AS BIGINT) ELSE NULL END,"
             " last_error = 'lease expired: the worker running it stopped or hung',"
             " run_at_ms = ?, locked_by = NULL, locked_until_ms = NULL"
             " WHERE state = 'running' AND locked_until_ms < ?"

@@ -133,6 +133,8 @@ class Plugins:
         """Register one plugin object and run its registration hooks, all or nothing."""
         self.infos.append(info)
         try:
+            if self.pm.is_registered(plugin):
+                raise PluginError(f"already loaded as {self.pm.get_name(plugin)!r}")
             self.pm.register(plugin, name=info.name)
             try:
                 self._check_hooks(info.name)
