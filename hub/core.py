@@ -132,6 +132,7 @@ class Hub:
             concurrency=settings.concurrency,
             poll_interval=settings.poll_interval,
             lease=settings.lease,
+            rescue_interval=min(15.0, settings.lease / 2),
         )
 
     async def stop(self) -> None:

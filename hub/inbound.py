@@ -84,9 +84,15 @@ async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundS
                 lead.id, "customer_text", at=at, actor="customer", using=tx, message_id=message.id,
                 intent=str(intent) if intent else None,
             )
-            # The customer wrote first: a text-back still waiting would now be noise.
-            await hub.jobs.cancel([f"text_back:lead:{lead.id}"], now_ms=hub.clock.now_ms(), using=tx)
             job_ids = await _act_on(hub, business, lead, message, intent, sms, tx)
+            # The customer wrote first: a text-back still waiting would now be noise, but the
+            # owner must still hear about the call.
+            if await hub.jobs.cancel([f"text_back:lead:{lead.id}"], now_ms=hub.clock.now_ms(), using=tx):
+                reason = "they opted out of texts" if intent == Intent.OPT_OUT else "they texted us first"
+                job_ids += await hub.flow.enqueue_notifications(
+                    business, lead.id, "new_lead", {"reason": reason}, cause=f"message:{message.id}:call",
+                    using=tx,
+                )
     except IntegrityError:
         if await InboxEvent.filter(provider=provider, event_key=f"sms:{sms.message_id}").exists():
             return  # a retried webhook

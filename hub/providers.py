@@ -127,6 +127,23 @@ class ProviderContext:
             line_type=line_type[:32], line_type_checked_at=self.hub.clock.now()
         )
 
+    async def attach_recording(self, call_id: str, recording_url: str) -> bool:
+        """Keep a voicemail's URL on a call this source already reported.
+
+        A recording can arrive after the webhook that decided the call (the caller hangs up
+        mid-message, and the call's status callback beats the recording's), and a second
+        ``receive_call`` changes nothing. ``False`` if the call is unknown or has a recording.
+        """
+        from hub.models import Call
+
+        updated = await Call.filter(
+            business=self.business.slug,
+            provider=self.provider_name,
+            provider_call_id=call_id,
+            recording_url__isnull=True,
+        ).update(recording_url=recording_url[:512])
+        return bool(updated)
+
     async def receive_call(self, event: CallEvent) -> CallReceipt:
         return await self.hub.flow.receive_call(self.business, self.provider_name, event)
 

@@ -38,7 +38,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from hub.clock import Clock
 from hub.core import Hub
@@ -46,7 +46,17 @@ from hub.defaults.generic import SIGNATURE_HEADER, sign
 from hub.hookspecs import hookimpl
 from hub.plugins import load_plugins
 from hub.providers import Sink, SmsSender
-from hub.types import DeliveryResult, Notification, OutboundSms, SendResult
+from hub.types import (
+    DeliveryReport,
+    DeliveryResult,
+    InboundSms,
+    KeywordIntent,
+    MessageStatus,
+    Notification,
+    OutboundSms,
+    RecipientIssue,
+    SendResult,
+)
 
 DEFAULT_SECRET = "test-secret-0123456789"
 
@@ -116,8 +126,31 @@ outbox = MemoryOutbox()
 
 
 class MemorySender(SmsSender):
+    """Keeps texts in memory. Its routes take unsigned JSON (test use only):
+    ``POST /hooks/{business}/memory/sms`` ``{"id", "from", "to", "body", "keyword"?}`` and
+    ``POST /hooks/{business}/memory/status`` ``{"id", "status", "error_code"?, "issue"?}``."""
+
     name = "memory"
     description = "Keeps texts in memory (tests)"
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return [Route("/sms", self.inbound, methods=["POST"]), Route("/status", self.status, methods=["POST"])]
+
+    async def inbound(self, request: Request) -> Response:
+        data = await request.json()
+        keyword = KeywordIntent(data["keyword"]) if data.get("keyword") else None
+        await self.context.receive_sms(
+            InboundSms(data["id"], data["from"], data["to"], data["body"], provider_keyword=keyword)
+        )
+        return Response(status_code=204)
+
+    async def status(self, request: Request) -> Response:
+        data = await request.json()
+        issue = RecipientIssue(data["issue"]) if data.get("issue") else None
+        await self.context.receive_delivery_report(
+            DeliveryReport(data["id"], MessageStatus(data["status"]), data.get("error_code"), issue)
+        )
+        return Response(status_code=204)
 
     async def send(self, sms: OutboundSms) -> SendResult:
         if outbox.send_results:
@@ -172,6 +205,24 @@ class RunningHub:
         body, headers = signed_call(secret, **fields)
         return await self.client.post(f"/hooks/{business}/generic/call", content=body, headers=headers)
 
+    async def text_in(
+        self, body: str, *, caller: str = "+15125550123", to: str = "+15125550100", business: str = "acme",
+        message_id: str | None = None, keyword: str | None = None,
+    ) -> httpx.Response:
+        """A customer's text, through the memory sender's inbound route."""
+        import uuid
+
+        data = {"id": message_id or f"in-{uuid.uuid4().hex[:10]}", "from": caller, "to": to, "body": body, "keyword": keyword}
+        return await self.client.post(f"/hooks/{business}/memory/sms", json=data)
+
+    async def status_in(
+        self, provider_id: str, status: str, *, error_code: str | None = None, issue: str | None = None,
+        business: str = "acme",
+    ) -> httpx.Response:
+        """A delivery report, through the memory sender's status route."""
+        data = {"id": provider_id, "status": status, "error_code": error_code, "issue": issue}
+        return await self.client.post(f"/hooks/{business}/memory/status", json=data)
+
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until ``predicate()`` holds (the in-process worker runs jobs in the background)."""
         deadline = time.monotonic() + timeout
@@ -179,6 +230,25 @@ class RunningHub:
             if time.monotonic() > deadline:
                 raise AssertionError(f"condition not met within {timeout}s")
             await asyncio.sleep(0.01)
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Run ``check`` (sync or async) until it stops raising; return its result.
+
+    The hub's worker runs jobs in the background, so what a test waits for (a text sent, a
+    delivery recorded) shows up a few milliseconds after the webhook's response.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager

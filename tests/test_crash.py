@@ -1,0 +1,164 @@
+"""Kill -9 the hub between acknowledging a call and sending its text: after a restart the text
+goes out exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from hub.testing import business, free_port, signed_call, write_config
+
+from .dists import make_distribution
+
+# A sender that hangs on its first send (so the hub can be killed mid-send) and records each
+# send that completes in a file.
+STALLING_SENDER = '''
+import asyncio, os
+from pathlib import Path
+from hub import hookimpl, SmsSender, SendResult
+
+class StallingSender(SmsSender):
+    name = "stalling"
+
+    async def send(self, sms):
+        marker = Path(os.environ["STALL_MARKER"])
+        if not marker.exists():
+            marker.write_text("stalled once")
+            await asyncio.sleep(3600)
+        with open(os.environ["SENT_LOG"], "a") as log:
+            log.write(f"{sms.hub_message_id} {sms.to}\\n")
+        return SendResult.sent(f"stall-{sms.hub_message_id}")
+
+@hookimpl
+def hub_register_sms_senders(register):
+    register(StallingSender)
+'''
+
+
+class HubProcess:
+    def __init__(self, config: Path, env: dict[str, str]) -> None:
+        self.config, self.env, self.port = config, env, free_port()
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config), "--port", str(self.port)],
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=0.5)
+                return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise AssertionError(f"hub did not start: {self.output()}") from None
+                time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def post_call(self, call_id: str) -> httpx.Response:
+        body, headers = signed_call(id=call_id, caller="+15125550123")
+        return httpx.post(f"{self.url}/hooks/acme/generic/call", content=body, headers=headers, timeout=5)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> str:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+        return self.output()
+
+    def output(self) -> str:
+        if self.process is None:
+            return ""
+        try:
+            out, _ = self.process.communicate(timeout=20)
+        except (ValueError, subprocess.TimeoutExpired):
+            return ""
+        return out or ""
+
+
+def rows(database: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(query).fetchall()
+
+
+def wait_until(check, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.1)
+
+
+def test_killed_before_the_job_ran(hub_dir):
+    config = write_config(
+        hub_dir, {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "log"}], text_back={"delay": 2})}
+    )
+    database = hub_dir / "hub.sqlite3"
+    hub = HubProcess(config, dict(os.environ))
+    hub.start()
+    assert hub.post_call("crash-1").json()["status"] == "scheduled"
+    hub.kill()  # acknowledged, text not yet sent (it waits 2 s)
+
+    assert rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'") == [("available",)]
+    assert rows(database, "SELECT COUNT(*) FROM hub_message") == [(0,)]
+
+    hub.start()
+    try:
+        wait_until(lambda: rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'") == [("completed",)])
+        assert rows(database, "SELECT status FROM hub_message WHERE direction = 'out'") == [("sent",)]
+        time.sleep(0.5)
+    finally:
+        output = hub.stop()
+    assert output.count("SMS +15125550100 -> +15125550123") == 1
+
+
+def test_killed_while_sending(hub_dir, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    make_distribution(site, "hub-stalling", "hub_stalling", STALLING_SENDER)
+    sent_log, marker = tmp_path / "sent.log", tmp_path / "stalled"
+    env = {
+        **os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+        "STALL_MARKER": str(marker), "SENT_LOG": str(sent_log),
+    }
+    config = write_config(
+        hub_dir, {"acme": business(sms_sender={"use": "stalling"}, sinks=[{"use": "log"}])},
+        worker={"lease": 2, "poll_interval": 0.1},
+    )
+    database = hub_dir / "hub.sqlite3"
+    hub = HubProcess(config, env)
+    hub.start()
+    assert hub.post_call("crash-2").json()["status"] == "scheduled"
+    wait_until(marker.exists)  # the job was claimed and the send is in flight
+    hub.kill()
+
+    assert rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'") == [("running",)]
+    assert not sent_log.exists()
+
+    hub.start()
+    try:
+        # The dead worker's lease runs out, the job is rescued and sent once.
+        wait_until(lambda: rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'") == [("completed",)])
+        time.sleep(0.5)
+    finally:
+        hub.stop()
+    assert sent_log.read_text().splitlines() == [f"{rows(database, 'SELECT id FROM hub_message')[0][0]} +15125550123"]
+    assert rows(database, "SELECT status, provider_message_id FROM hub_message") == [("sent", "stall-1")]
+    assert rows(database, "SELECT attempt FROM hub_job WHERE kind = 'text_back'") == [(2,)]
