@@ -53,7 +53,9 @@ def _plugins() -> Plugins:
     except PluginError as exc:
         raise click.ClickException(str(exc)) from None
     for info in plugins.failed:
-        click.secho(f"warning: plugin {info.name!r} failed to load: {info.error}", fg="yellow", err=True)
+        click.secho(
+            f"warning: plugin {info.name!r} failed to load: {info.error}", fg="yellow", err=True
+        )
     return plugins
 
 
@@ -83,7 +85,9 @@ def _run(coro: Awaitable[T]) -> T:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
 
 
-async def _with_db(hub: Hub, action: Callable[[], Awaitable[T]], *, migrate: bool | None = None) -> T:
+async def _with_db(
+    hub: Hub, action: Callable[[], Awaitable[T]], *, migrate: bool | None = None
+) -> T:
     await hub.start(worker=False, migrate=migrate)
     try:
         return await action()
@@ -118,7 +122,9 @@ def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbo
         hub.config.worker.in_process = False
     click.echo(f"hub: {len(hub.config.businesses)} business(es), database {hub.db.redacted_url()}")
     click.echo(f"hub: serving on http://{host}:{port} (public URL {hub.config.public_url})")
-    uvicorn.run(create_app(hub), host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    uvicorn.run(
+        create_app(hub), host=host, port=port, log_config=None, access_log=False, lifespan="on"
+    )
 
 
 @main.command()
@@ -158,7 +164,9 @@ def migrate(config_path: Path | None) -> None:
             await hub.db.close()
 
     applied = _run(run())
-    click.echo(f"{len(applied)} migration(s) applied; database {hub.db.redacted_url()} is up to date")
+    click.echo(
+        f"{len(applied)} migration(s) applied; database {hub.db.redacted_url()} is up to date"
+    )
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -208,7 +216,11 @@ def plugins_command(as_json: bool) -> None:
         return
     for info in plugins.infos:
         status = click.style("ok", fg="green") if info.ok else click.style("FAILED", fg="red")
-        origin = f"{info.distribution} {info.version or ''}".strip() if info.distribution else info.module
+        origin = (
+            f"{info.distribution} {info.version or ''}".strip()
+            if info.distribution
+            else info.module
+        )
         provides = ", ".join(f"{kind}:{name}" for kind, name in info.provides) or "-"
         click.echo(f"{info.name:<12} {status:<6} {origin:<24} {provides}")
         if info.error:
@@ -234,11 +246,18 @@ def simulate() -> None:
     default="missed",
     show_default=True,
 )
-@click.option("--id", "call_id", default=None, help="Call id (same id = same call; default: random)")
+@click.option(
+    "--id", "call_id", default=None, help="Call id (same id = same call; default: random)"
+)
 @click.option("--url", default=None, help="Hub base URL (default: public_url from the config)")
 def simulate_call(
-    config_path: Path | None, business: str, caller: str, called: str | None, outcome: str,
-    call_id: str | None, url: str | None,
+    config_path: Path | None,
+    business: str,
+    caller: str,
+    called: str | None,
+    outcome: str,
+    call_id: str | None,
+    url: str | None,
 ) -> None:
     """Post a signed `generic` call webhook, as a PBX would."""
     from hub.defaults.generic import SIGNATURE_HEADER, GenericConfig, sign
@@ -265,11 +284,16 @@ def simulate_call(
         }
     ).encode()
     target = f"{(url or config.public_url).rstrip('/')}/hooks/{business}/generic/call"
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret.secret.get_secret_value(), body)}
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(secret.secret.get_secret_value(), body),
+    }
     try:
         response = httpx.post(target, content=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:
-        raise click.ClickException(f"cannot reach the hub at {target}: {exc} (is `hub serve` running?)") from None
+        raise click.ClickException(
+            f"cannot reach the hub at {target}: {exc} (is `hub serve` running?)"
+        ) from None
     if response.status_code >= 400:
         raise click.ClickException(f"hub answered {response.status_code}: {response.text.strip()}")
     click.echo(f"{response.status_code} {response.text.strip()}")
@@ -312,12 +336,15 @@ def leads_list(
     if not rows:
         click.echo("no leads")
         return
-    click.echo(f"{'ID':>5}  {'BUSINESS':<16} {'CALLER':<16} {'STATUS':<10} {'CALLS':>5}  {'LAST CALL':<20} DETAILS")
+    row = "{:>5}  {:<16} {:<16} {:<10} {:>5}  {:<20} {}"
+    click.echo(row.format("ID", "BUSINESS", "CALLER", "STATUS", "CALLS", "LAST CALL", "DETAILS"))
     for lead in rows:
         details = ", ".join(str(v) for v in (lead.name, lead.service, lead.zip, lead.urgency) if v)
         last = lead.last_call_at.strftime("%Y-%m-%d %H:%M UTC") if lead.last_call_at else "-"
         click.echo(
-            f"{lead.id:>5}  {lead.business:<16} {lead.phone:<16} {lead.status!s:<10} {lead.call_count:>5}  {last:<20} {details}"
+            row.format(
+                lead.id, lead.business, lead.phone, str(lead.status), lead.call_count, last, details
+            )
         )
 
 
@@ -348,12 +375,17 @@ def leads_show(config_path: Path | None, lead_id: int) -> None:
         click.echo(f"{key:>15}: {value if value is not None else '-'}")
     click.echo("\ncalls:")
     for call in calls:
-        click.echo(f"  {call.at:%Y-%m-%d %H:%M:%S} {call.outcome:<11} {call.provider}:{call.provider_call_id}"
-                   + (f" (no text: {call.skipped_reason})" if call.skipped_reason else ""))
+        click.echo(
+            f"  {call.at:%Y-%m-%d %H:%M:%S} {call.outcome:<11} "
+            f"{call.provider}:{call.provider_call_id}"
+            + (f" (no text: {call.skipped_reason})" if call.skipped_reason else "")
+        )
     click.echo("\ntexts:")
     for message in messages:
         arrow = "<-" if message.direction == "in" else "->"
-        click.echo(f"  {message.created_at:%Y-%m-%d %H:%M:%S} {arrow} [{message.status}] {message.body}")
+        click.echo(
+            f"  {message.created_at:%Y-%m-%d %H:%M:%S} {arrow} [{message.status}] {message.body}"
+        )
     click.echo("\ntimeline:")
     for event in events:
         detail = ", ".join(f"{k}={v}" for k, v in (event.detail or {}).items() if v is not None)

@@ -227,12 +227,17 @@ class HubConfig(_Strict):
         description="sqlite://FILE (relative to hub.yaml) or postgres://user:pass@host/db",
     )
     public_url: str = Field(
-        DEFAULT_PUBLIC_URL, description="Base URL providers reach; used for callbacks and signatures"
+        DEFAULT_PUBLIC_URL,
+        description="Base URL providers reach; used for callbacks and signatures",
     )
-    templates: str | None = Field(None, description="Directory of templates overriding the defaults")
+    templates: str | None = Field(
+        None, description="Directory of templates overriding the defaults"
+    )
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     include: list[str] = Field(default_factory=list, description="More files with `businesses:`")
-    defaults: dict[str, Any] = Field(default_factory=dict, description="Settings every business inherits")
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Settings every business inherits"
+    )
     businesses: dict[str, Business] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
@@ -368,7 +373,12 @@ class _Loader:
                 relative = os.path.relpath(match, self.path.parent)
                 extra = set(data) - {"businesses"}
                 if extra:
-                    self.issue("", f"only `businesses:` may appear in an included file, not {', '.join(sorted(extra))}", relative)
+                    self.issue(
+                        "",
+                        "only `businesses:` may appear in an included file, "
+                        f"not {', '.join(sorted(extra))}",
+                        relative,
+                    )
                 for slug, body in (data.get("businesses") or {}).items():
                     if slug in businesses:
                         self.issue(f"businesses.{slug}", "is defined more than once", relative)
@@ -390,7 +400,9 @@ class _Loader:
         where = format_path(path)
         extra = set(ref) - {"$env", "$file", "default"}
         if extra or ("$env" in ref) == ("$file" in ref):
-            self.issue(where, "a secret is written {$env: NAME} or {$file: path} (optionally with default)")
+            self.issue(
+                where, "a secret is written {$env: NAME} or {$file: path} (optionally with default)"
+            )
             return None
         if "$env" in ref:
             name = str(ref["$env"])
@@ -473,7 +485,9 @@ class _Loader:
                 found[path] = cls.Config.model_validate(options)
             except ValidationError as exc:
                 for error in exc.errors(include_input=False, include_url=False):
-                    self.issue(f"{prefix}.{path}.{format_path(error['loc'])}", _message(error), file)
+                    self.issue(
+                        f"{prefix}.{path}.{format_path(error['loc'])}", _message(error), file
+                    )
                 ok = False
         return found if ok else None
 

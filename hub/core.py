@@ -75,9 +75,12 @@ class Hub:
             return provider
 
         selections = {path: (kind, sel) for path, kind, sel in business.selections()}
-        providers = {path: make(kind, sel.use, sel.config) for path, (kind, sel) in selections.items()}
+        providers = {
+            path: make(kind, sel.use, sel.config) for path, (kind, sel) in selections.items()
+        }
         senders = [providers["sms_sender"]] + [
-            providers[f"sms_sender.fallbacks[{i}]"] for i in range(len(business.sms_sender.fallbacks))
+            providers[f"sms_sender.fallbacks[{i}]"]
+            for i in range(len(business.sms_sender.fallbacks))
         ]
         return BusinessProviders(
             call_source=providers["call_source"],  # type: ignore[arg-type]

@@ -25,7 +25,9 @@ from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor
 
 APP = "hub"
-APPS_CONFIG = {APP: {"models": ["hub.models"], "default_connection": "default", "migrations": "hub.migrations"}}
+APPS_CONFIG = {
+    APP: {"models": ["hub.models"], "default_connection": "default", "migrations": "hub.migrations"}
+}
 _MIGRATE_LOCK_ID = 0x6875625F6D6967  # "hub_mig"
 
 
@@ -47,7 +49,9 @@ class Database:
         elif scheme in {"postgres", "postgresql", "asyncpg"}:
             self.dialect = "postgres"
         else:
-            raise DatabaseError(f"unsupported database URL scheme {parts.scheme!r} (use sqlite or postgres)")
+            raise DatabaseError(
+                f"unsupported database URL scheme {parts.scheme!r} (use sqlite or postgres)"
+            )
         self._connected = False
 
     # -- settings ---------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ fallbacks), and fans out one notification job per sink.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
@@ -72,7 +72,9 @@ class Flow:
 
     # -- calls ------------------------------------------------------------------------------------
 
-    async def receive_call(self, business: Business, provider: str, event: CallEvent) -> CallReceipt:
+    async def receive_call(
+        self, business: Business, provider: str, event: CallEvent
+    ) -> CallReceipt:
         hub = self.hub
         called = caller_number(event.called, business.region)
         if called is None or called not in business.numbers:
@@ -83,9 +85,17 @@ class Flow:
         after_hours = not answered and (
             event.outcome == CallOutcome.AFTER_HOURS or not business.is_open(at)
         )
-        outcome = CallOutcome.AFTER_HOURS if after_hours and event.outcome == CallOutcome.MISSED else event.outcome
+        outcome = (
+            CallOutcome.AFTER_HOURS
+            if after_hours and event.outcome == CallOutcome.MISSED
+            else event.outcome
+        )
         skipped = self._guard(business, caller, answered)
-        if skipped is None and caller is not None and await leads.is_opted_out(business.slug, caller):
+        if (
+            skipped is None
+            and caller is not None
+            and await leads.is_opted_out(business.slug, caller)
+        ):
             skipped = "opted_out"
 
         run_at_ms = to_ms(hub.clock.now() + timedelta(seconds=business.text_back.delay))
@@ -114,9 +124,14 @@ class Flow:
                     # Keyed by lead: a caller who rings again while a text-back is still
                     # waiting (its delay) does not get a second one.
                     job_id = await hub.jobs.enqueue(
-                        TEXT_BACK, {"call_id": call.id}, now_ms=hub.clock.now_ms(), run_at_ms=run_at_ms,
-                        dedupe_key=f"{TEXT_BACK}:lead:{lead.id}", business=business.slug,
-                        max_attempts=8, using=tx,
+                        TEXT_BACK,
+                        {"call_id": call.id},
+                        now_ms=hub.clock.now_ms(),
+                        run_at_ms=run_at_ms,
+                        dedupe_key=f"{TEXT_BACK}:lead:{lead.id}",
+                        business=business.slug,
+                        max_attempts=8,
+                        using=tx,
                     )
                     if job_id is None:
                         skipped = call.skipped_reason = "text_back_pending"
@@ -125,8 +140,12 @@ class Flow:
                         job_ids.append(job_id)
                 elif lead is not None:  # opted out: no text, but the owner hears of the call
                     job_ids = await self.enqueue_notifications(
-                        business, lead.id, "new_lead", {"reason": "they opted out of texts"},
-                        cause=f"call:{call.id}", using=tx,
+                        business,
+                        lead.id,
+                        "new_lead",
+                        {"reason": "they opted out of texts"},
+                        cause=f"call:{call.id}",
+                        using=tx,
                     )
         except IntegrityError:
             existing = await Call.get_or_none(
@@ -135,13 +154,21 @@ class Flow:
             if existing is None:
                 raise
             return CallReceipt(
-                "duplicate", existing.outcome, existing.after_hours, existing.skipped_reason,
-                existing.id, existing.lead_id,  # type: ignore[attr-defined]
+                "duplicate",
+                existing.outcome,
+                existing.after_hours,
+                existing.skipped_reason,
+                existing.id,
+                existing.lead_id,  # type: ignore[attr-defined]
             )
         scheduled = skipped is None and bool(job_ids)
         hub.after_commit(job_ids, run_at_ms=run_at_ms if scheduled else None)
         return CallReceipt(
-            "scheduled" if scheduled else "recorded", str(outcome), after_hours, skipped, call.id,
+            "scheduled" if scheduled else "recorded",
+            str(outcome),
+            after_hours,
+            skipped,
+            call.id,
             lead.id if lead is not None else None,
         )
 
@@ -162,14 +189,22 @@ class Flow:
         lead.call_count += 1
         lead.first_call_at = lead.first_call_at or at
         lead.last_call_at = at
-        await lead.save(using_db=tx, update_fields=["call_count", "first_call_at", "last_call_at", "updated_at"])
-        call.lead_id = lead.id  # type: ignore[attr-defined]
+        await lead.save(
+            using_db=tx, update_fields=["call_count", "first_call_at", "last_call_at", "updated_at"]
+        )
+        call.lead_id = lead.id
         await call.save(using_db=tx, update_fields=["lead_id"])
         if created:
             await leads.record(lead.id, "created", at=at, using=tx, call_id=call.id)
         await leads.record(
-            lead.id, "call", at=at, using=tx, call_id=call.id, outcome=call.outcome,
-            after_hours=call.after_hours, skipped=call.skipped_reason,
+            lead.id,
+            "call",
+            at=at,
+            using=tx,
+            call_id=call.id,
+            outcome=call.outcome,
+            after_hours=call.after_hours,
+            skipped=call.skipped_reason,
         )
         return lead
 
@@ -185,19 +220,27 @@ class Flow:
             raise Discard(f"business {call.business!r} is no longer configured")
         lead = await Lead.get(id=call.lead_id)  # type: ignore[attr-defined]
         template = "sms/text_back_after_hours.txt" if call.after_hours else "sms/text_back.txt"
-        body = with_opt_out_line(
-            hub.templates.render(template, business, lead=lead, call=call)
-        )
+        body = with_opt_out_line(hub.templates.render(template, business, lead=lead, call=call))
 
         async def notify(tx: BaseDBAsyncClient, sent: bool, reason: str | None) -> list[int]:
             return await self.enqueue_notifications(
-                business, lead.id, "new_lead", {"texted": sent, "reason": reason},
-                cause=f"call:{call.id}", using=tx,
+                business,
+                lead.id,
+                "new_lead",
+                {"texted": sent, "reason": reason},
+                cause=f"call:{call.id}",
+                using=tx,
             )
 
         await self.send_text(
-            job, business, lead, purpose=TEXT_BACK, body=body, source_key=f"{TEXT_BACK}:{call.id}",
-            sender_number=call.called, then=notify,
+            job,
+            business,
+            lead,
+            purpose=TEXT_BACK,
+            body=body,
+            source_key=f"{TEXT_BACK}:{call.id}",
+            sender_number=call.called,
+            then=notify,
         )
 
     async def send_text(
@@ -230,17 +273,27 @@ class Flow:
             reason = "their number cannot receive texts"
         if reason is not None:
             async with in_transaction() as tx:
-                await leads.record(lead.id, f"{purpose}_skipped", at=hub.clock.now(), using=tx, reason=reason)
+                await leads.record(
+                    lead.id, f"{purpose}_skipped", at=hub.clock.now(), using=tx, reason=reason
+                )
                 job_ids = await then(tx, False, reason) if then else []
             hub.after_commit(job_ids)
             return
         if message is None:
             message = await Message.create(
-                business=business.slug, lead_id=lead.id, phone=lead.phone, direction=Direction.OUTBOUND,
-                purpose=purpose, body=body, status="queued", source_key=source_key,
+                business=business.slug,
+                lead_id=lead.id,
+                phone=lead.phone,
+                direction=Direction.OUTBOUND,
+                purpose=purpose,
+                body=body,
+                status="queued",
+                source_key=source_key,
                 business_number=sender_number,
             )
-        sms = OutboundSms(hub_message_id=message.id, to=lead.phone, body=message.body, sender_number=sender_number)
+        sms = OutboundSms(
+            hub_message_id=message.id, to=lead.phone, body=message.body, sender_number=sender_number
+        )
         result, sender = await self.send(business, sms)
         if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
             message.error, message.error_code = result.error, result.error_code
@@ -258,8 +311,14 @@ class Flow:
             message.sent_at = now if sent else None
             await message.save(using_db=tx)
             await leads.record(
-                lead.id, "texted" if sent else "text_failed", at=now, using=tx, message_id=message.id,
-                purpose=purpose, sender=message.provider, error=result.error,
+                lead.id,
+                "texted" if sent else "text_failed",
+                at=now,
+                using=tx,
+                message_id=message.id,
+                purpose=purpose,
+                sender=message.provider,
+                error=result.error,
             )
             reason = None
             if not sent:
@@ -270,14 +329,19 @@ class Flow:
             job_ids = await then(tx, sent, reason) if then else []
         hub.after_commit(job_ids)
 
-    async def send(self, business: Business, sms: OutboundSms) -> tuple[SendResult, SmsSender | None]:
+    async def send(
+        self, business: Business, sms: OutboundSms
+    ) -> tuple[SendResult, SmsSender | None]:
         """Send through the business's sender, then its fallbacks, until one sends.
 
         A failure about the recipient (opted out, cannot receive texts) stops the chain: another
         sender will not change the person.
         """
         first_retry: tuple[SendResult, SmsSender] | None = None
-        last: tuple[SendResult, SmsSender | None] = (SendResult.failed("no sender configured"), None)
+        last: tuple[SendResult, SmsSender | None] = (
+            SendResult.failed("no sender configured"),
+            None,
+        )
         for sender in self.hub.senders(business.slug):
             try:
                 result = await sender.send(sms)
@@ -286,35 +350,66 @@ class Flow:
                 result = SendResult.retry(f"{type(exc).__name__}: {exc}")
             if result.status == SendStatus.SENT or result.recipient_issue is not None:
                 return result, sender
-            log.warning("sender %r could not send message %d: %s", sender.name, sms.hub_message_id, result.error)
+            log.warning(
+                "sender %r could not send message %d: %s",
+                sender.name,
+                sms.hub_message_id,
+                result.error,
+            )
             if result.status == SendStatus.RETRY and first_retry is None:
                 first_retry = (result, sender)
             last = (result, sender)
         return first_retry or last
 
     async def apply_recipient_issue(
-        self, business: Business, phone: str, issue: RecipientIssue | None, detail: str, tx: BaseDBAsyncClient
+        self,
+        business: Business,
+        phone: str,
+        issue: RecipientIssue | None,
+        detail: str,
+        tx: BaseDBAsyncClient,
     ) -> str | None:
         """Remember what a provider said about a person; return it in words for the owner."""
         if issue == RecipientIssue.OPTED_OUT:
-            await opt_out(business.slug, phone, source="provider_error", detail=detail, at=self.hub.clock.now(), using=tx)
+            await opt_out(
+                business.slug,
+                phone,
+                source="provider_error",
+                detail=detail,
+                at=self.hub.clock.now(),
+                using=tx,
+            )
             return "they opted out of texts"
         if issue == RecipientIssue.CANNOT_RECEIVE:
-            await Contact.filter(business=business.slug, phone=phone).using_db(tx).update(can_receive_sms=False)
+            await (
+                Contact.filter(business=business.slug, phone=phone)
+                .using_db(tx)
+                .update(can_receive_sms=False)
+            )
             return "their number cannot receive texts"
         return None
 
     # -- notifications ----------------------------------------------------------------------------
 
     async def enqueue_notifications(
-        self, business: Business, lead_id: int, kind: str, context: dict[str, Any], *, cause: str,
+        self,
+        business: Business,
+        lead_id: int,
+        kind: str,
+        context: dict[str, Any],
+        *,
+        cause: str,
         using: BaseDBAsyncClient,
     ) -> list[int]:
         """One delivery row and one job per sink, in the caller's transaction."""
         job_ids = []
         for index, selection in enumerate(business.sinks):
             delivery = await Delivery.create(
-                business=business.slug, lead_id=lead_id, sink=selection.use, sink_index=index, kind=kind,
+                business=business.slug,
+                lead_id=lead_id,
+                sink=selection.use,
+                sink_index=index,
+                kind=kind,
                 using_db=using,
             )
             job_id = await self.hub.jobs.enqueue(
@@ -339,7 +434,11 @@ class Flow:
             return
         business = hub.config.businesses.get(delivery.business)
         sinks = hub.sinks(delivery.business) if business else []
-        if business is None or delivery.sink_index >= len(sinks) or sinks[delivery.sink_index].name != delivery.sink:
+        if (
+            business is None
+            or delivery.sink_index >= len(sinks)
+            or sinks[delivery.sink_index].name != delivery.sink
+        ):
             delivery.status, delivery.error = "failed", "the sink is no longer configured"
             await delivery.save()
             raise Discard(delivery.error)
@@ -356,7 +455,11 @@ class Flow:
         delivery.attempts += 1
         delivery.error = result.error
         if result.status == "delivered":
-            delivery.status, delivery.reference, delivery.delivered_at = "delivered", result.reference, hub.clock.now()
+            delivery.status, delivery.reference, delivery.delivered_at = (
+                "delivered",
+                result.reference,
+                hub.clock.now(),
+            )
         elif result.status == "retry" and job.attempt < job.max_attempts:
             await delivery.save()
             raise Retry(result.error or "sink asked to retry", after=result.retry_after)
@@ -365,8 +468,13 @@ class Flow:
         await delivery.save()
         async with in_transaction() as tx:
             await leads.record(
-                lead.id, "notified" if delivery.status == "delivered" else "notify_failed",
-                at=hub.clock.now(), using=tx, sink=sink.name, delivery_id=delivery.id, error=delivery.error,
+                lead.id,
+                "notified" if delivery.status == "delivered" else "notify_failed",
+                at=hub.clock.now(),
+                using=tx,
+                sink=sink.name,
+                delivery_id=delivery.id,
+                error=delivery.error,
             )
 
     # -- inbound (see hub.inbound) ----------------------------------------------------------------
@@ -376,20 +484,34 @@ class Flow:
 
         await inbound.receive_sms(self.hub, business, provider, sms)
 
-    async def receive_delivery_report(self, business: Business, provider: str, report: DeliveryReport) -> None:
+    async def receive_delivery_report(
+        self, business: Business, provider: str, report: DeliveryReport
+    ) -> None:
         from hub import inbound
 
         await inbound.receive_delivery_report(self.hub, business, provider, report)
 
 
 async def opt_out(
-    business: str, phone: str, *, source: str, at: datetime, detail: str | None = None,
+    business: str,
+    phone: str,
+    *,
+    source: str,
+    at: datetime,
+    detail: str | None = None,
     using: BaseDBAsyncClient,
 ) -> bool:
     """Record that ``phone`` asked ``business`` to stop texting; ``False`` if it already had."""
     existing = await OptOut.get_or_none(business=business, phone=phone, using_db=using)
     if existing is None:
-        await OptOut.create(business=business, phone=phone, source=source, detail=detail, opted_out_at=at, using_db=using)
+        await OptOut.create(
+            business=business,
+            phone=phone,
+            source=source,
+            detail=detail,
+            opted_out_at=at,
+            using_db=using,
+        )
         return True
     if existing.active:
         return False

@@ -98,7 +98,11 @@ class OpeningHours:
                 return True
         yesterday = (local - timedelta(days=1)).weekday()
         for start, end in self.windows.get(yesterday, ()):
-            if end < start and minute < end and (local.date() - timedelta(days=1)) not in self.holidays:
+            if (
+                end < start
+                and minute < end
+                and (local.date() - timedelta(days=1)) not in self.holidays
+            ):
                 return True
         return False
 
@@ -111,6 +115,8 @@ class OpeningHours:
             return "closed"
         lines = []
         for day, found in sorted(self.windows.items()):
-            text = ", ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in found)
+            text = ", ".join(
+                f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in found
+            )
             lines.append(f"{DAY_NAMES[day]} {text or 'closed'}")
         return "; ".join(lines)

@@ -22,7 +22,15 @@ from hub.flow import opt_out
 from hub.jobs import ClaimedJob, Discard
 from hub.models import Direction, InboxEvent, Lead, Message, OptOut
 from hub.phone import caller_number
-from hub.types import DeliveryReport, InboundSms, Intent, KeywordIntent, MessageStatus, ParseContext, ParsedReply
+from hub.types import (
+    DeliveryReport,
+    InboundSms,
+    Intent,
+    KeywordIntent,
+    MessageStatus,
+    ParseContext,
+    ParsedReply,
+)
 
 if TYPE_CHECKING:
     from tortoise.backends.base.client import BaseDBAsyncClient
@@ -35,8 +43,22 @@ PROCESS_REPLY = "process_reply"
 SEND_REPLY = "send_reply"
 
 STOP_WORDS = frozenset(
-    {"stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
-     "opt out", "opt-out", "remove", "arret", "arrêt"}
+    {
+        "stop",
+        "stopall",
+        "stop all",
+        "unsubscribe",
+        "cancel",
+        "end",
+        "quit",
+        "revoke",
+        "optout",
+        "opt out",
+        "opt-out",
+        "remove",
+        "arret",
+        "arrêt",
+    }
 )
 START_WORDS = frozenset({"start", "unstop", "yes"})
 HELP_WORDS = frozenset({"help", "info", "aide"})
@@ -69,28 +91,58 @@ async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundS
         log.warning("ignoring a text to %s from %r: not a phone number", business.slug, sms.sender)
         return
     at = sms.at or hub.clock.now()
-    intent = _PROVIDER_INTENTS.get(sms.provider_keyword) if sms.provider_keyword else keyword_intent(sms.body)
+    intent = (
+        _PROVIDER_INTENTS.get(sms.provider_keyword)
+        if sms.provider_keyword
+        else keyword_intent(sms.body)
+    )
     job_ids: list[int] = []
     try:
         async with in_transaction() as tx:
-            await InboxEvent.create(provider=provider, event_key=f"sms:{sms.message_id}", using_db=tx)
+            await InboxEvent.create(
+                provider=provider, event_key=f"sms:{sms.message_id}", using_db=tx
+            )
             lead, _ = await leads.open_lead(business, sender, at=at, using=tx)
             message = await Message.create(
-                business=business.slug, lead_id=lead.id, phone=sender, direction=Direction.INBOUND,
-                purpose="reply", body=sms.body, business_number=recipient, provider=provider, provider_message_id=sms.message_id,
-                status=str(MessageStatus.RECEIVED), status_rank=MessageStatus.RECEIVED.rank, using_db=tx,
+                business=business.slug,
+                lead_id=lead.id,
+                phone=sender,
+                direction=Direction.INBOUND,
+                purpose="reply",
+                body=sms.body,
+                business_number=recipient,
+                provider=provider,
+                provider_message_id=sms.message_id,
+                status=str(MessageStatus.RECEIVED),
+                status_rank=MessageStatus.RECEIVED.rank,
+                using_db=tx,
             )
             await leads.record(
-                lead.id, "customer_text", at=at, actor="customer", using=tx, message_id=message.id,
+                lead.id,
+                "customer_text",
+                at=at,
+                actor="customer",
+                using=tx,
+                message_id=message.id,
                 intent=str(intent) if intent else None,
             )
             job_ids = await _act_on(hub, business, lead, message, intent, sms, tx)
             # The customer wrote first: a text-back still waiting would now be noise, but the
             # owner must still hear about the call.
-            if await hub.jobs.cancel([f"text_back:lead:{lead.id}"], now_ms=hub.clock.now_ms(), using=tx):
-                reason = "they opted out of texts" if intent == Intent.OPT_OUT else "they texted us first"
+            if await hub.jobs.cancel(
+                [f"text_back:lead:{lead.id}"], now_ms=hub.clock.now_ms(), using=tx
+            ):
+                reason = (
+                    "they opted out of texts"
+                    if intent == Intent.OPT_OUT
+                    else "they texted us first"
+                )
                 job_ids += await hub.flow.enqueue_notifications(
-                    business, lead.id, "new_lead", {"reason": reason}, cause=f"message:{message.id}:call",
+                    business,
+                    lead.id,
+                    "new_lead",
+                    {"reason": reason},
+                    cause=f"message:{message.id}:call",
                     using=tx,
                 )
     except IntegrityError:
@@ -101,20 +153,31 @@ async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundS
 
 
 async def _act_on(
-    hub: Hub, business: Business, lead: Lead, message: Message, intent: Intent | None,
-    sms: InboundSms, tx: BaseDBAsyncClient,
+    hub: Hub,
+    business: Business,
+    lead: Lead,
+    message: Message,
+    intent: Intent | None,
+    sms: InboundSms,
+    tx: BaseDBAsyncClient,
 ) -> list[int]:
     now = hub.clock.now()
     provider_answered = sms.provider_keyword is not None
     if intent == Intent.OPT_OUT:
         source = "provider" if provider_answered else "keyword"
-        changed = await opt_out(business.slug, lead.phone, source=source, detail=sms.body[:200], at=now, using=tx)
+        changed = await opt_out(
+            business.slug, lead.phone, source=source, detail=sms.body[:200], at=now, using=tx
+        )
         await leads.record(lead.id, "opted_out", at=now, actor="customer", using=tx, source=source)
         if changed and not provider_answered:
-            return await _reply(hub, business, lead, "opt_out_confirmation", message, tx, respect_opt_out=False)
+            return await _reply(
+                hub, business, lead, "opt_out_confirmation", message, tx, respect_opt_out=False
+            )
         return []
     if intent == Intent.OPT_IN:
-        record = await OptOut.get_or_none(business=business.slug, phone=lead.phone, active=True, using_db=tx)
+        record = await OptOut.get_or_none(
+            business=business.slug, phone=lead.phone, active=True, using_db=tx
+        )
         if record is None:
             if sms.body.strip().lower().startswith("yes"):
                 return await _process(hub, business, message, tx)  # a plain "yes" is an answer
@@ -133,22 +196,43 @@ async def _act_on(
 
 
 async def _reply(
-    hub: Hub, business: Business, lead: Lead, template: str, cause: Message, tx: BaseDBAsyncClient,
-    *, respect_opt_out: bool = True,
+    hub: Hub,
+    business: Business,
+    lead: Lead,
+    template: str,
+    cause: Message,
+    tx: BaseDBAsyncClient,
+    *,
+    respect_opt_out: bool = True,
 ) -> list[int]:
     job_id = await hub.jobs.enqueue(
         SEND_REPLY,
-        {"lead_id": lead.id, "template": template, "cause": cause.id, "respect_opt_out": respect_opt_out},
-        now_ms=hub.clock.now_ms(), dedupe_key=f"{SEND_REPLY}:{cause.id}", business=business.slug,
-        max_attempts=8, using=tx,
+        {
+            "lead_id": lead.id,
+            "template": template,
+            "cause": cause.id,
+            "respect_opt_out": respect_opt_out,
+        },
+        now_ms=hub.clock.now_ms(),
+        dedupe_key=f"{SEND_REPLY}:{cause.id}",
+        business=business.slug,
+        max_attempts=8,
+        using=tx,
     )
     return [job_id] if job_id else []
 
 
-async def _process(hub: Hub, business: Business, message: Message, tx: BaseDBAsyncClient) -> list[int]:
+async def _process(
+    hub: Hub, business: Business, message: Message, tx: BaseDBAsyncClient
+) -> list[int]:
     job_id = await hub.jobs.enqueue(
-        PROCESS_REPLY, {"message_id": message.id}, now_ms=hub.clock.now_ms(),
-        dedupe_key=f"{PROCESS_REPLY}:{message.id}", business=business.slug, max_attempts=5, using=tx,
+        PROCESS_REPLY,
+        {"message_id": message.id},
+        now_ms=hub.clock.now_ms(),
+        dedupe_key=f"{PROCESS_REPLY}:{message.id}",
+        business=business.slug,
+        max_attempts=5,
+        using=tx,
     )
     return [job_id] if job_id else []
 
@@ -164,8 +248,14 @@ async def run_send_reply(hub: Hub, job: ClaimedJob) -> None:
     body = hub.templates.render(f"sms/{template}.txt", business, lead=lead)
     cause = await Message.get_or_none(id=job.payload["cause"])
     await hub.flow.send_text(
-        job, business, lead, purpose=template, body=body, source_key=f"{template}:{job.payload['cause']}",
-        sender_number=cause.business_number if cause else None, respect_opt_out=job.payload["respect_opt_out"],
+        job,
+        business,
+        lead,
+        purpose=template,
+        body=body,
+        source_key=f"{template}:{job.payload['cause']}",
+        sender_number=cause.business_number if cause else None,
+        respect_opt_out=job.payload["respect_opt_out"],
     )
 
 
@@ -179,7 +269,9 @@ async def run_process_reply(hub: Hub, job: ClaimedJob) -> None:
         raise Discard(f"business {message.business!r} is no longer configured")
     received = business.local_time(message.created_at)
     context = ParseContext(
-        business=business.slug, timezone=business.timezone, received_at=received,
+        business=business.slug,
+        timezone=business.timezone,
+        received_at=received,
         services={name: tuple(words) for name, words in business.services.items()},
     )
     found = ParsedReply()
@@ -195,9 +287,13 @@ async def run_process_reply(hub: Hub, job: ClaimedJob) -> None:
         found = parsed.merged_over(found)
         for field in ("service", "zip", "urgency", "name"):
             if getattr(before, field) is None and getattr(found, field) is not None:
-                changes.append((f"plugin:{parser.name}", field, getattr(lead, field), getattr(found, field)))
+                changes.append(
+                    (f"plugin:{parser.name}", field, getattr(lead, field), getattr(found, field))
+                )
         if before.callback is None and found.callback is not None:
-            changes.append((f"plugin:{parser.name}", "callback", lead.callback_start, found.callback.start))
+            changes.append(
+                (f"plugin:{parser.name}", "callback", lead.callback_start, found.callback.start)
+            )
     now = hub.clock.now()
     async with in_transaction() as tx:
         for actor, field, old, new in changes:
@@ -208,16 +304,32 @@ async def run_process_reply(hub: Hub, job: ClaimedJob) -> None:
                 lead.callback_end = found.callback.end if found.callback else None
             else:
                 setattr(lead, field, new)
-            await leads.record(lead.id, "field", at=now, actor=actor, using=tx, field=field,
-                               before=_plain(old), after=_plain(new), message_id=message.id)
+            await leads.record(
+                lead.id,
+                "field",
+                at=now,
+                actor=actor,
+                using=tx,
+                field=field,
+                before=_plain(old),
+                after=_plain(new),
+                message_id=message.id,
+            )
         await lead.save(using_db=tx)
         job_ids = await hub.flow.enqueue_notifications(
-            business, lead.id, "reply", {"message_id": message.id}, cause=f"message:{message.id}", using=tx
+            business,
+            lead.id,
+            "reply",
+            {"message_id": message.id},
+            cause=f"message:{message.id}",
+            using=tx,
         )
     hub.after_commit(job_ids)
 
 
-async def receive_delivery_report(hub: Hub, business: Business, provider: str, report: DeliveryReport) -> None:
+async def receive_delivery_report(
+    hub: Hub, business: Business, provider: str, report: DeliveryReport
+) -> None:
     event_key = f"status:{report.message_id}:{report.status}:{report.error_code or ''}"
     job_ids: list[int] = []
     try:
@@ -227,30 +339,51 @@ async def receive_delivery_report(hub: Hub, business: Business, provider: str, r
                 provider=provider, provider_message_id=report.message_id, using_db=tx
             )
             if message is None:
-                log.info("delivery report for unknown message %s from %s", report.message_id, provider)
+                log.info(
+                    "delivery report for unknown message %s from %s", report.message_id, provider
+                )
                 return
             rank = report.status.rank
             # Forward only: "delivered" arriving before "sent" must not be overwritten by it.
-            updated = await Message.filter(id=message.id, status_rank__lt=rank).using_db(tx).update(
-                status=str(report.status), status_rank=rank, error_code=report.error_code
+            updated = (
+                await Message.filter(id=message.id, status_rank__lt=rank)
+                .using_db(tx)
+                .update(status=str(report.status), status_rank=rank, error_code=report.error_code)
             )
             lead_id = message.lead_id  # type: ignore[attr-defined]
             reason = None
             if report.recipient_issue is not None:
                 reason = await hub.flow.apply_recipient_issue(
-                    business, message.phone, report.recipient_issue,
-                    f"delivery report {report.error_code or report.status}", tx,
+                    business,
+                    message.phone,
+                    report.recipient_issue,
+                    f"delivery report {report.error_code or report.status}",
+                    tx,
                 )
-            if updated and report.status in {MessageStatus.UNDELIVERED, MessageStatus.FAILED} and lead_id:
+            if (
+                updated
+                and report.status in {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+                and lead_id
+            ):
                 await leads.record(
-                    lead_id, "text_undelivered", at=hub.clock.now(), using=tx, message_id=message.id,
+                    lead_id,
+                    "text_undelivered",
+                    at=hub.clock.now(),
+                    using=tx,
+                    message_id=message.id,
                     error_code=report.error_code,
                 )
                 # The customer never got our text: the owner has to call them.
                 job_ids = await hub.flow.enqueue_notifications(
-                    business, lead_id, "cannot_text",
-                    {"reason": reason or f"our text was not delivered (error {report.error_code or 'unknown'})"},
-                    cause=f"message:{message.id}", using=tx,
+                    business,
+                    lead_id,
+                    "cannot_text",
+                    {
+                        "reason": reason
+                        or f"our text was not delivered (error {report.error_code or 'unknown'})"
+                    },
+                    cause=f"message:{message.id}",
+                    using=tx,
                 )
     except IntegrityError:
         if await InboxEvent.filter(provider=provider, event_key=event_key[:255]).exists():

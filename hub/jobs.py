@@ -96,7 +96,8 @@ class JobQueue:
         )
         self._claim_sql = db.sql(f"{claim_set} WHERE id IN ({pick}) {returning}")
         self._claim_ids_sql = (
-            f"{claim_set} WHERE state = 'available' AND run_at_ms <= ? AND id IN ({{ids}}) {returning}"
+            f"{claim_set} WHERE state = 'available' AND run_at_ms <= ?"
+            f" AND id IN ({{ids}}) {returning}"
         )
 
     @property
@@ -196,7 +197,9 @@ class JobQueue:
     ) -> bool:
         """Schedule another attempt. A snooze (a rate limit, say) does not use up an attempt."""
         if not snooze and job.attempt >= job.max_attempts:
-            return await self.fail(job, f"{error} (gave up after {job.attempt} attempts)", now_ms=now_ms)
+            return await self.fail(
+                job, f"{error} (gave up after {job.attempt} attempts)", now_ms=now_ms
+            )
         attempt = "attempt = attempt - 1, " if snooze else ""
         return await self._finish(
             job,
@@ -240,7 +243,8 @@ class JobQueue:
             "UPDATE hub_job SET"
             " state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,"
             " dedupe_key = CASE WHEN attempt >= max_attempts THEN NULL ELSE dedupe_key END,"
-            " finished_at_ms = CASE WHEN attempt >= max_attempts THEN CAST(? AS BIGINT) ELSE NULL END,"
+            " finished_at_ms ="
+            " CASE WHEN attempt >= max_attempts THEN CAST(? AS BIGINT) ELSE NULL END,"
             " last_error = 'lease expired: the worker running it stopped or hung',"
             " run_at_ms = ?, locked_by = NULL, locked_until_ms = NULL"
             " WHERE state = 'running' AND locked_until_ms < ?"
@@ -248,7 +252,9 @@ class JobQueue:
         count, _ = await self.connection.execute_query(statement, [now_ms, now_ms, now_ms])
         return int(count)
 
-    async def cancel(self, keys: Iterable[str], *, now_ms: int, using: BaseDBAsyncClient | None = None) -> int:
+    async def cancel(
+        self, keys: Iterable[str], *, now_ms: int, using: BaseDBAsyncClient | None = None
+    ) -> int:
         """Cancel jobs waiting under these dedupe keys. Running jobs are left to finish."""
         keys = list(keys)
         if not keys:

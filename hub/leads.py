@@ -51,7 +51,9 @@ async def record(
     **detail: Any,
 ) -> None:
     """Add an entry to the lead's timeline."""
-    await LeadEvent.create(lead_id=lead_id, at=at, actor=actor, kind=kind, detail=detail, using_db=using)
+    await LeadEvent.create(
+        lead_id=lead_id, at=at, actor=actor, kind=kind, detail=detail, using_db=using
+    )
 
 
 async def set_status(
@@ -73,7 +75,9 @@ async def set_status(
         lead.open_key = key
         lead.closed_at = None
     await lead.save(using_db=using, update_fields=["status", "open_key", "closed_at", "updated_at"])
-    await record(lead.id, "status", at=at, actor=actor, using=using, before=str(before), after=str(status))
+    await record(
+        lead.id, "status", at=at, actor=actor, using=using, before=str(before), after=str(status)
+    )
     return True
 
 
@@ -87,10 +91,14 @@ async def is_opted_out(business: str, phone: str, using: BaseDBAsyncClient | Non
 async def summary(lead: Lead, business: Business) -> LeadSummary:
     """What sinks and templates see of a lead."""
     last_call = await Call.filter(lead_id=lead.id).order_by("-at").first()
-    words = await Message.filter(lead_id=lead.id, direction=Direction.INBOUND).order_by("id").values_list(
-        "body", flat=True
+    words = (
+        await Message.filter(lead_id=lead.id, direction=Direction.INBOUND)
+        .order_by("id")
+        .values_list("body", flat=True)
     )
-    voicemail = await Call.filter(lead_id=lead.id, recording_url__not_isnull=True).order_by("-at").first()
+    voicemail = (
+        await Call.filter(lead_id=lead.id, recording_url__not_isnull=True).order_by("-at").first()
+    )
     return LeadSummary(
         id=lead.id,
         business=business.slug,

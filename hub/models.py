@@ -12,6 +12,7 @@ Uniqueness does the deduplication, so concurrent webhooks need no read-then-writ
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -94,7 +95,7 @@ class Call(Model):
     recording_url = fields.CharField(max_length=512, null=True)
     at = fields.DatetimeField()
     #: The provider's webhook fields, for the record.
-    provider_data = fields.JSONField(default=dict)
+    provider_data = fields.JSONField[dict[str, Any]](default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -120,7 +121,7 @@ class Message(Model):
     status = fields.CharField(max_length=16)
     status_rank = fields.SmallIntField(default=0)
     error_code = fields.CharField(max_length=32, null=True)
-    error = fields.TextField(null=True)
+    error: str | None = fields.TextField(null=True)
     #: What this outbound text answers (``text_back:CALL_ID``...): one text per cause, however
     #: often its job runs.
     source_key = fields.CharField(max_length=128, null=True, unique=True)
@@ -143,7 +144,7 @@ class OptOut(Model):
     active = fields.BooleanField(default=True)
     #: ``keyword``, ``natural_language``, ``provider``, ``provider_error``, ``dashboard``.
     source = fields.CharField(max_length=32)
-    detail = fields.TextField(null=True)
+    detail: str | None = fields.TextField(null=True)
     opted_out_at = fields.DatetimeField()
     opted_in_at = fields.DatetimeField(null=True)
 
@@ -177,7 +178,7 @@ class LeadEvent(Model):
     #: ``system``, ``customer``, ``owner``, ``plugin:NAME``, ``cli``...
     actor = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=32)
-    detail = fields.JSONField(default=dict)
+    detail = fields.JSONField[dict[str, Any]](default=dict)
 
     class Meta:
         table = "hub_lead_event"
@@ -197,7 +198,7 @@ class Delivery(Model):
     status = fields.CharField(max_length=16, default="pending")
     attempts = fields.IntField(default=0)
     reference = fields.CharField(max_length=255, null=True)
-    error = fields.TextField(null=True)
+    error: str | None = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     delivered_at = fields.DatetimeField(null=True)
 
@@ -211,7 +212,7 @@ class Job(Model):
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=64)
-    payload = fields.JSONField(default=dict)
+    payload = fields.JSONField[dict[str, Any]](default=dict)
     state = fields.CharField(max_length=16)
     business = fields.CharField(max_length=64, null=True)
     #: Unique among live jobs, cleared when the job finishes so the key can be used again.
@@ -224,7 +225,7 @@ class Job(Model):
     run_at_ms = fields.BigIntField()
     locked_by = fields.CharField(max_length=64, null=True)
     locked_until_ms = fields.BigIntField(null=True)
-    last_error = fields.TextField(null=True)
+    last_error: str | None = fields.TextField(null=True)
     created_at_ms = fields.BigIntField()
     finished_at_ms = fields.BigIntField(null=True)
 

@@ -70,7 +70,9 @@ def caller_number(raw: str | None, default_region: str | None = None) -> str | N
         candidates = ([compact] if default_region else []) + ["+" + compact]
     for candidate in candidates:
         try:
-            parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else default_region)
+            parsed = phonenumbers.parse(
+                candidate, None if candidate.startswith("+") else default_region
+            )
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_possible_number(parsed):

@@ -162,7 +162,9 @@ class Plugins:
             hints = []
             for name in hook_names:
                 close = difflib.get_close_matches(name, known, n=1)
-                hints.append(f"{name} is not a hub hook" + (f" (did you mean {close[0]}?)" if close else ""))
+                hints.append(
+                    f"{name} is not a hub hook" + (f" (did you mean {close[0]}?)" if close else "")
+                )
             raise PluginError("; ".join(hints) or str(exc)) from exc
 
     def _run_registrations(self, plugin: object, info: PluginInfo) -> None:
@@ -219,7 +221,9 @@ class Plugins:
 
     # -- calling lifecycle hooks ------------------------------------------------------------------
 
-    async def call_lifecycle(self, hook_name: str, *, tolerate: bool = False, **kwargs: Any) -> None:
+    async def call_lifecycle(
+        self, hook_name: str, *, tolerate: bool = False, **kwargs: Any
+    ) -> None:
         """Call every implementation of a lifecycle hook and await what it returns."""
         caller = getattr(self.pm.hook, hook_name)
         for impl in reversed(caller.get_hookimpls()):
@@ -230,9 +234,7 @@ class Plugins:
             except Exception:
                 if not tolerate:
                     raise
-                log.exception(
-                    "%s of plugin %r failed", hook_name, impl.plugin_name
-                )
+                log.exception("%s of plugin %r failed", hook_name, impl.plugin_name)
 
 
 def load_plugins(

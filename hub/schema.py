@@ -48,7 +48,9 @@ def config_schema(plugins: Plugins) -> dict[str, Any]:
         for name, cls in sorted(plugins.providers[kind].items()):
             variant = cls.Config.model_json_schema(by_alias=True)
             defs.update(variant.pop("$defs", {}))
-            properties = {"use": {"const": name, "description": cls.description or name}}
+            properties: dict[str, Any] = {
+                "use": {"const": name, "description": cls.description or name}
+            }
             properties.update(variant.get("properties", {}))
             if kind == Kind.SMS_SENDER:
                 properties["fallbacks"] = {

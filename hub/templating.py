@@ -37,7 +37,9 @@ class Templates:
         search: list[str] = []
         if config.templates:
             directory = Path(config.templates)
-            search.append(str(directory if directory.is_absolute() else config.base_dir / directory))
+            search.append(
+                str(directory if directory.is_absolute() else config.base_dir / directory)
+            )
         search.append(str(builtin_template_dir()))
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(search),

@@ -58,7 +58,7 @@ from hub.types import (
     SendResult,
 )
 
-DEFAULT_SECRET = "test-secret-0123456789"
+DEFAULT_SECRET = "test-secret-0123456789"  # noqa: S105 - a test fixture's secret
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -134,7 +134,10 @@ class MemorySender(SmsSender):
     description = "Keeps texts in memory (tests)"
 
     def routes(self) -> Sequence[BaseRoute]:
-        return [Route("/sms", self.inbound, methods=["POST"]), Route("/status", self.status, methods=["POST"])]
+        return [
+            Route("/sms", self.inbound, methods=["POST"]),
+            Route("/status", self.status, methods=["POST"]),
+        ]
 
     async def inbound(self, request: Request) -> Response:
         data = await request.json()
@@ -170,7 +173,7 @@ class MemorySink(Sink):
         return DeliveryResult.delivered(f"mem-{len(outbox.notifications)}")
 
 
-class memory_plugin:  # noqa: N801 - a plugin object, named like a module
+class memory_plugin:
     """Registers ``MemorySender`` and ``MemorySink`` as ``memory``."""
 
     @staticmethod
@@ -201,22 +204,43 @@ class RunningHub:
     url: str
     client: httpx.AsyncClient
 
-    async def post_call(self, business: str = "acme", *, secret: str = DEFAULT_SECRET, **fields: Any) -> httpx.Response:
+    async def post_call(
+        self, business: str = "acme", *, secret: str = DEFAULT_SECRET, **fields: Any
+    ) -> httpx.Response:
         body, headers = signed_call(secret, **fields)
-        return await self.client.post(f"/hooks/{business}/generic/call", content=body, headers=headers)
+        return await self.client.post(
+            f"/hooks/{business}/generic/call", content=body, headers=headers
+        )
 
     async def text_in(
-        self, body: str, *, caller: str = "+15125550123", to: str = "+15125550100", business: str = "acme",
-        message_id: str | None = None, keyword: str | None = None,
+        self,
+        body: str,
+        *,
+        caller: str = "+15125550123",
+        to: str = "+15125550100",
+        business: str = "acme",
+        message_id: str | None = None,
+        keyword: str | None = None,
     ) -> httpx.Response:
         """A customer's text, through the memory sender's inbound route."""
         import uuid
 
-        data = {"id": message_id or f"in-{uuid.uuid4().hex[:10]}", "from": caller, "to": to, "body": body, "keyword": keyword}
+        data = {
+            "id": message_id or f"in-{uuid.uuid4().hex[:10]}",
+            "from": caller,
+            "to": to,
+            "body": body,
+            "keyword": keyword,
+        }
         return await self.client.post(f"/hooks/{business}/memory/sms", json=data)
 
     async def status_in(
-        self, provider_id: str, status: str, *, error_code: str | None = None, issue: str | None = None,
+        self,
+        provider_id: str,
+        status: str,
+        *,
+        error_code: str | None = None,
+        issue: str | None = None,
         business: str = "acme",
     ) -> httpx.Response:
         """A delivery report, through the memory sender's status route."""
@@ -287,7 +311,12 @@ def signed_call(secret: str = DEFAULT_SECRET, **fields: Any) -> tuple[bytes, dic
     +15125550123 to +15125550100 with a random id."""
     import uuid
 
-    data = {"id": f"call-{uuid.uuid4().hex[:10]}", "from": "+15125550123", "to": "+15125550100", "outcome": "missed"}
+    data = {
+        "id": f"call-{uuid.uuid4().hex[:10]}",
+        "from": "+15125550123",
+        "to": "+15125550100",
+        "outcome": "missed",
+    }
     data.update({("from" if key == "caller" else key): value for key, value in fields.items()})
     body = json.dumps(data).encode()
     return body, {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
@@ -339,9 +368,13 @@ class FakeProviderServer:
         self.received = threading.Event()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "PUT", "DELETE"])])
+        app = Starlette(
+            routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "PUT", "DELETE"])]
+        )
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            )
         )
         self._thread: threading.Thread | None = None
 
@@ -357,8 +390,12 @@ class FakeProviderServer:
 
     async def _endpoint(self, request: Request) -> Response:
         recorded = RecordedRequest(
-            request.method, request.url.path, dict(request.query_params), dict(request.headers),
-            await request.body(), time.monotonic(),
+            request.method,
+            request.url.path,
+            dict(request.query_params),
+            dict(request.headers),
+            await request.body(),
+            time.monotonic(),
         )
         with self._lock:
             self.requests.append(recorded)
@@ -368,11 +405,15 @@ class FakeProviderServer:
             if scripted.delay:
                 await asyncio.sleep(scripted.delay)
             if scripted.body is not None or scripted.status != 200:
-                return JSONResponse(scripted.body, status_code=scripted.status, headers=scripted.headers)
+                return JSONResponse(
+                    scripted.body, status_code=scripted.status, headers=scripted.headers
+                )
         return await self.handle(request, recorded)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.run, daemon=True, name=type(self).__name__)
+        self._thread = threading.Thread(
+            target=self._server.run, daemon=True, name=type(self).__name__
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:

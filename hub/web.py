@@ -92,8 +92,11 @@ def create_app(hub: Hub) -> Starlette:
     async def index(request: Request) -> Response:
         hooks = {
             slug: [
-                (provider.name, sorted(getattr(route, "methods", None) or ["ANY"]),
-                 provider.context.webhook_url(getattr(route, "path", "")))
+                (
+                    provider.name,
+                    sorted(getattr(route, "methods", None) or ["ANY"]),
+                    provider.context.webhook_url(getattr(route, "path", "")),
+                )
                 for provider in providers.all()
                 for route in provider.routes()
             ]

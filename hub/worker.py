@@ -182,7 +182,9 @@ class Worker:
         for _ in range(max_rounds):
             now = self.hub.clock.now_ms()
             await self.queue.rescue(now_ms=now)
-            jobs = await self.queue.claim(self.id, self.concurrency, now_ms=now, lease_ms=self.lease_ms)
+            jobs = await self.queue.claim(
+                self.id, self.concurrency, now_ms=now, lease_ms=self.lease_ms
+            )
             if not jobs:
                 return ran
             await asyncio.gather(*(self.execute(job) for job in jobs))

@@ -28,7 +28,7 @@ def create_database() -> str:
     name = f"hub_test_{uuid.uuid4().hex[:10]}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         pytest.skip(f"no PostgreSQL server reachable at {SERVER} ({exc}); set HUB_TEST_POSTGRES")
     return f"{SERVER}/{name}"
 

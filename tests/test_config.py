@@ -45,13 +45,20 @@ def issues(path: Path) -> list[str]:
 
 def test_valid_config_loads_with_defaults_and_secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", SECRET)
-    path = write(tmp_path / "hub.yaml", {
-        "defaults": {"timezone": "America/Denver", "sms_sender": {"use": "console"}},
-        "businesses": {"acme": valid_business(timezone="America/Chicago"), "bee": {
-            "name": "Bee Electric", "numbers": ["+1 (303) 555-0100"],
-            "call_source": {"use": "generic", "secret": {"$file": "bee.secret"}},
-        }},
-    })
+    path = write(
+        tmp_path / "hub.yaml",
+        {
+            "defaults": {"timezone": "America/Denver", "sms_sender": {"use": "console"}},
+            "businesses": {
+                "acme": valid_business(timezone="America/Chicago"),
+                "bee": {
+                    "name": "Bee Electric",
+                    "numbers": ["+1 (303) 555-0100"],
+                    "call_source": {"use": "generic", "secret": {"$file": "bee.secret"}},
+                },
+            },
+        },
+    )
     (tmp_path / "bee.secret").write_text("bee-secret-12345\n")
     config = load_config(path, load_plugins())
     acme, bee = config.businesses["acme"], config.businesses["bee"]
@@ -66,17 +73,33 @@ def test_valid_config_loads_with_defaults_and_secrets(tmp_path, monkeypatch):
 
 def test_three_mistakes_give_three_errors_with_paths_and_no_secret(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", SECRET)
-    path = write(tmp_path / "hub.yaml", {"businesses": {"acme": valid_business(
-        timezone="America/Chicgo",
-        sinks=[{"use": "log"}, {"use": "email", "host": "smtp.example.com", "port": 99999}],
-        sms_sender={"use": "consol"},
-    )}})
+    path = write(
+        tmp_path / "hub.yaml",
+        {
+            "businesses": {
+                "acme": valid_business(
+                    timezone="America/Chicgo",
+                    sinks=[
+                        {"use": "log"},
+                        {"use": "email", "host": "smtp.example.com", "port": 99999},
+                    ],
+                    sms_sender={"use": "consol"},
+                )
+            }
+        },
+    )
     found = issues(path)
     assert len(found) == 3, found
     text = "\n".join(found)
-    assert "businesses.acme.timezone: unknown timezone 'America/Chicgo' (did you mean 'America/Chicago'?)" in text
+    assert (
+        "businesses.acme.timezone: unknown timezone 'America/Chicgo' (did you mean 'America/Chicago'?)"
+        in text
+    )
     assert "businesses.acme.sinks[1].port:" in text
-    assert "businesses.acme.sms_sender.use: unknown sms sender 'consol' (did you mean 'console'?)" in text
+    assert (
+        "businesses.acme.sms_sender.use: unknown sms sender 'consol' (did you mean 'console'?)"
+        in text
+    )
     assert "installed: console" in text
     assert SECRET not in text
 
@@ -96,9 +119,16 @@ def test_unknown_settings_and_missing_ones_are_named(tmp_path, monkeypatch):
 
 def test_a_secret_in_a_wrong_place_is_not_echoed(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", SECRET)
-    path = write(tmp_path / "hub.yaml", {"businesses": {"acme": valid_business(
-        numbers=[{"$env": "ACME_SECRET"}],
-    )}})
+    path = write(
+        tmp_path / "hub.yaml",
+        {
+            "businesses": {
+                "acme": valid_business(
+                    numbers=[{"$env": "ACME_SECRET"}],
+                )
+            }
+        },
+    )
     text = "\n".join(issues(path))
     assert "businesses.acme.numbers[0]" in text
     assert SECRET not in text
@@ -118,32 +148,54 @@ def test_includes_one_file_per_client(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", SECRET)
     (tmp_path / "clients").mkdir()
     write(tmp_path / "clients" / "acme.yaml", {"businesses": {"acme": valid_business()}})
-    write(tmp_path / "clients" / "bee.yaml", {"businesses": {"bee": valid_business(
-        name="Bee", numbers=["+15125550101"], sinks=[{"use": "lgo"}],
-    )}})
+    write(
+        tmp_path / "clients" / "bee.yaml",
+        {
+            "businesses": {
+                "bee": valid_business(
+                    name="Bee",
+                    numbers=["+15125550101"],
+                    sinks=[{"use": "lgo"}],
+                )
+            }
+        },
+    )
     path = write(tmp_path / "hub.yaml", {"include": ["clients/*.yaml"]})
     found = issues(path)
     assert found == [
         "clients/bee.yaml: businesses.bee.sinks[0].use: unknown sink 'lgo' (did you mean 'log'?); "
         "installed: email, log"
     ]
-    write(tmp_path / "clients" / "bee.yaml", {"businesses": {"bee": valid_business(
-        name="Bee", numbers=["+15125550101"])}})
+    write(
+        tmp_path / "clients" / "bee.yaml",
+        {"businesses": {"bee": valid_business(name="Bee", numbers=["+15125550101"])}},
+    )
     assert sorted(load_config(path, load_plugins()).businesses) == ["acme", "bee"]
 
 
 def test_a_number_belongs_to_one_business(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", SECRET)
-    path = write(tmp_path / "hub.yaml", {"businesses": {
-        "acme": valid_business(), "copy": valid_business(name="Copy")}})
+    path = write(
+        tmp_path / "hub.yaml",
+        {"businesses": {"acme": valid_business(), "copy": valid_business(name="Copy")}},
+    )
     assert any("also a number of business 'acme'" in issue for issue in issues(path))
 
 
 def test_bad_hours_and_numbers(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", SECRET)
-    path = write(tmp_path / "hub.yaml", {"businesses": {"acme": valid_business(
-        hours={"mon": "9-5"}, numbers=["5125550100"], forward_to="+1 512 555 0199",
-    )}})
+    path = write(
+        tmp_path / "hub.yaml",
+        {
+            "businesses": {
+                "acme": valid_business(
+                    hours={"mon": "9-5"},
+                    numbers=["5125550100"],
+                    forward_to="+1 512 555 0199",
+                )
+            }
+        },
+    )
     text = "\n".join(issues(path))
     assert "businesses.acme.hours: opening window '9-5' is not like '08:00-17:00'" in text
     assert "businesses.acme.numbers[0]: '5125550100' is not an E.164 phone number" in text
@@ -151,12 +203,23 @@ def test_bad_hours_and_numbers(tmp_path, monkeypatch):
 
 
 def test_hub_check_cli_prints_every_error_and_exits_nonzero(tmp_path):
-    path = write(tmp_path / "hub.yaml", {"businesses": {"acme": valid_business(
-        call_source={"use": "generic", "secret": SECRET}, timezone="Mars/Olympus",
-        sms_sender={"use": "console", "speed": 3}, sinks=[{"use": "email", "port": "many"}],
-    )}})
+    path = write(
+        tmp_path / "hub.yaml",
+        {
+            "businesses": {
+                "acme": valid_business(
+                    call_source={"use": "generic", "secret": SECRET},
+                    timezone="Mars/Olympus",
+                    sms_sender={"use": "console", "speed": 3},
+                    sinks=[{"use": "email", "port": "many"}],
+                )
+            }
+        },
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
@@ -172,7 +235,9 @@ def test_hub_check_reports_provider_problems(tmp_path, monkeypatch):
     body = valid_business(owner={"name": "No Email"})
     path = write(tmp_path / "hub.yaml", {"businesses": {"acme": body}})
     result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)], capture_output=True, text=True,
+        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
         env={**__import__("os").environ, "ACME_SECRET": SECRET},
     )
     assert result.returncode == 2

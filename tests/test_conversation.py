@@ -19,10 +19,13 @@ class EchoZipParser(ReplyParser):
         import re
 
         zip_match = re.search(r"\b\d{5}\b", text)
-        return ParsedReply(zip=zip_match.group() if zip_match else None, service="drain cleaning" if "drain" in text else None)
+        return ParsedReply(
+            zip=zip_match.group() if zip_match else None,
+            service="drain cleaning" if "drain" in text else None,
+        )
 
 
-class parser_plugin:  # noqa: N801
+class parser_plugin:
     @staticmethod
     @hookimpl
     def hub_register_reply_parsers(register):
@@ -30,7 +33,9 @@ class parser_plugin:  # noqa: N801
 
 
 async def start(hub_dir, **settings):
-    return make_hub(write_config(hub_dir, {"acme": business(**settings)}), extra_plugins=[parser_plugin])
+    return make_hub(
+        write_config(hub_dir, {"acme": business(**settings)}), extra_plugins=[parser_plugin]
+    )
 
 
 async def test_a_reply_fills_the_lead_and_tells_the_owner(hub_dir, memory):
@@ -45,7 +50,9 @@ async def test_a_reply_fills_the_lead_and_tells_the_owner(hub_dir, memory):
         assert notification.lead.customer_words == ("My drain is clogged, 78704",)
         lead = await Lead.get()
         assert (lead.zip, lead.service) == ("78704", "drain cleaning")
-        changes = await LeadEvent.filter(lead_id=lead.id, kind="field").values_list("actor", flat=True)
+        changes = await LeadEvent.filter(lead_id=lead.id, kind="field").values_list(
+            "actor", flat=True
+        )
         assert set(changes) == {"plugin:echo-zip"}
 
 
@@ -99,7 +106,9 @@ async def test_an_opt_out_is_rechecked_right_before_sending(hub_dir, memory):
     async with running_hub(hub) as running:
         await running.post_call(id="p2")
         # Recorded elsewhere (staff on the dashboard) while the text-back waits.
-        await OptOut.create(business="acme", phone="+15125550123", source="dashboard", opted_out_at=Clock().now())
+        await OptOut.create(
+            business="acme", phone="+15125550123", source="dashboard", opted_out_at=Clock().now()
+        )
         notification = await eventually(lambda: memory.notifications[0], timeout=3)
         assert "opted out" in notification.text
         assert memory.texts == []
@@ -111,7 +120,9 @@ async def test_help_names_the_business_and_how_to_reach_it(hub_dir, memory):
     async with running_hub(hub) as running:
         await running.text_in("help")
         reply = await eventually(lambda: memory.texts[0])
-        assert "Acme Plumbing" in reply.body and "+15125550100" in reply.body and "STOP" in reply.body
+        assert (
+            "Acme Plumbing" in reply.body and "+15125550100" in reply.body and "STOP" in reply.body
+        )
 
 
 async def test_delivery_reports_only_move_forward(hub_dir, memory):
@@ -132,7 +143,9 @@ async def test_undeliverable_text_marks_the_number_and_tells_the_owner(hub_dir, 
         await running.post_call(id="u1")
         await eventually(lambda: memory.notifications[0])
         message = await Message.get(direction="out")
-        await running.status_in(message.provider_message_id, "undelivered", error_code="30006", issue="cannot_receive")
+        await running.status_in(
+            message.provider_message_id, "undelivered", error_code="30006", issue="cannot_receive"
+        )
         notification = await eventually(lambda: memory.notifications[1])
         assert notification.kind == "cannot_text" and "call" in notification.subject.lower()
         assert (await Contact.get()).can_receive_sms is False
@@ -149,7 +162,11 @@ async def test_sender_down_for_a_while_then_exactly_one_text(hub_dir, memory):
     from hub.defaults.jobs import TEXT_BACK  # noqa: F401 - the kind under test
 
     hub.plugins.job_kinds["text_back"] = hub.plugins.job_kinds["text_back"].__class__(
-        "text_back", hub.plugins.job_kinds["text_back"].handler, max_attempts=8, backoff_base=0.01, backoff_cap=0.02
+        "text_back",
+        hub.plugins.job_kinds["text_back"].handler,
+        max_attempts=8,
+        backoff_base=0.01,
+        backoff_cap=0.02,
     )
     async with running_hub(hub) as running:
         await running.post_call(id="f1")
@@ -160,7 +177,11 @@ async def test_sender_down_for_a_while_then_exactly_one_text(hub_dir, memory):
 
 
 async def test_opted_out_at_the_provider_is_remembered(hub_dir, memory):
-    memory.send_results.append(SendResult.failed("21610 unsubscribed", error_code="21610", recipient_issue=RecipientIssue.OPTED_OUT))
+    memory.send_results.append(
+        SendResult.failed(
+            "21610 unsubscribed", error_code="21610", recipient_issue=RecipientIssue.OPTED_OUT
+        )
+    )
     hub = await start(hub_dir)
     async with running_hub(hub) as running:
         await running.post_call(id="o1")
@@ -182,10 +203,14 @@ async def test_fallback_sender_sends_when_the_primary_cannot(hub_dir, memory):
 
 async def test_after_hours_and_holidays_pick_the_after_hours_text(hub_dir, memory):
     today = date.today()
-    hub = await start(hub_dir, hours={"mon-sun": "00:00-24:00"}, holidays=[today.isoformat()], timezone="UTC")
+    hub = await start(
+        hub_dir, hours={"mon-sun": "00:00-24:00"}, holidays=[today.isoformat()], timezone="UTC"
+    )
     async with running_hub(hub) as running:
         response = await running.post_call(id="h1")
-        assert response.json()["after_hours"] is True and response.json()["outcome"] == "after_hours"
+        assert (
+            response.json()["after_hours"] is True and response.json()["outcome"] == "after_hours"
+        )
         text = await eventually(lambda: memory.texts[0])
         assert "closed right now" in text.body
 

@@ -19,7 +19,7 @@ from .dists import make_distribution
 
 # A sender that hangs on its first send (so the hub can be killed mid-send) and records each
 # send that completes in a file.
-STALLING_SENDER = '''
+STALLING_SENDER = """
 import asyncio, os
 from pathlib import Path
 from hub import hookimpl, SmsSender, SendResult
@@ -39,7 +39,7 @@ class StallingSender(SmsSender):
 @hookimpl
 def hub_register_sms_senders(register):
     register(StallingSender)
-'''
+"""
 
 
 class HubProcess:
@@ -49,8 +49,20 @@ class HubProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve", "--config", str(self.config), "--port", str(self.port)],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "hub.cli",
+                "serve",
+                "--config",
+                str(self.config),
+                "--port",
+                str(self.port),
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         deadline = time.monotonic() + 20
         while True:
@@ -68,7 +80,9 @@ class HubProcess:
 
     def post_call(self, call_id: str) -> httpx.Response:
         body, headers = signed_call(id=call_id, caller="+15125550123")
-        return httpx.post(f"{self.url}/hooks/acme/generic/call", content=body, headers=headers, timeout=5)
+        return httpx.post(
+            f"{self.url}/hooks/acme/generic/call", content=body, headers=headers, timeout=5
+        )
 
     def kill(self) -> None:
         assert self.process is not None
@@ -108,7 +122,12 @@ def wait_until(check, timeout: float = 20.0):
 
 def test_killed_before_the_job_ran(hub_dir):
     config = write_config(
-        hub_dir, {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "log"}], text_back={"delay": 2})}
+        hub_dir,
+        {
+            "acme": business(
+                sms_sender={"use": "console"}, sinks=[{"use": "log"}], text_back={"delay": 2}
+            )
+        },
     )
     database = hub_dir / "hub.sqlite3"
     hub = HubProcess(config, dict(os.environ))
@@ -121,8 +140,15 @@ def test_killed_before_the_job_ran(hub_dir):
 
     hub.start()
     try:
-        wait_until(lambda: rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'") == [("completed",)])
-        assert rows(database, "SELECT status FROM hub_message WHERE direction = 'out'") == [("sent",)]
+        wait_until(
+            lambda: (
+                rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'")
+                == [("completed",)]
+            )
+        )
+        assert rows(database, "SELECT status FROM hub_message WHERE direction = 'out'") == [
+            ("sent",)
+        ]
         time.sleep(0.5)
     finally:
         output = hub.stop()
@@ -135,11 +161,14 @@ def test_killed_while_sending(hub_dir, tmp_path):
     make_distribution(site, "hub-stalling", "hub_stalling", STALLING_SENDER)
     sent_log, marker = tmp_path / "sent.log", tmp_path / "stalled"
     env = {
-        **os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
-        "STALL_MARKER": str(marker), "SENT_LOG": str(sent_log),
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+        "STALL_MARKER": str(marker),
+        "SENT_LOG": str(sent_log),
     }
     config = write_config(
-        hub_dir, {"acme": business(sms_sender={"use": "stalling"}, sinks=[{"use": "log"}])},
+        hub_dir,
+        {"acme": business(sms_sender={"use": "stalling"}, sinks=[{"use": "log"}])},
         worker={"lease": 2, "poll_interval": 0.1},
     )
     database = hub_dir / "hub.sqlite3"
@@ -155,10 +184,19 @@ def test_killed_while_sending(hub_dir, tmp_path):
     hub.start()
     try:
         # The dead worker's lease runs out, the job is rescued and sent once.
-        wait_until(lambda: rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'") == [("completed",)])
+        wait_until(
+            lambda: (
+                rows(database, "SELECT state FROM hub_job WHERE kind = 'text_back'")
+                == [("completed",)]
+            )
+        )
         time.sleep(0.5)
     finally:
         hub.stop()
-    assert sent_log.read_text().splitlines() == [f"{rows(database, 'SELECT id FROM hub_message')[0][0]} +15125550123"]
-    assert rows(database, "SELECT status, provider_message_id FROM hub_message") == [("sent", "stall-1")]
+    assert sent_log.read_text().splitlines() == [
+        f"{rows(database, 'SELECT id FROM hub_message')[0][0]} +15125550123"
+    ]
+    assert rows(database, "SELECT status, provider_message_id FROM hub_message") == [
+        ("sent", "stall-1")
+    ]
     assert rows(database, "SELECT attempt FROM hub_job WHERE kind = 'text_back'") == [(2,)]

@@ -10,8 +10,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hub.models import Delivery, Lead
-import asyncio
-
 from hub.testing import business, eventually, free_port, make_hub, running_hub, write_config
 
 PASSWORD = "smtp-pass-never-logged"
@@ -31,7 +29,9 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 Message accepted"
 
 
@@ -44,7 +44,10 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 def smtp():
     mailbox = Mailbox()
     controller = Controller(
-        mailbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+        mailbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
         auth_require_tls=False,
     )
     controller.start()
@@ -53,13 +56,21 @@ def smtp():
 
 
 def email_business(port: int, **sink: object) -> dict:
-    settings = {"use": "email", "host": "127.0.0.1", "port": port, "from": "hub@acme.example", **sink}
+    settings = {
+        "use": "email",
+        "host": "127.0.0.1",
+        "port": port,
+        "from": "hub@acme.example",
+        **sink,
+    }
     return business(sinks=[settings], owner={"name": "Pat", "email": "pat@acme.example"})
 
 
 async def test_owner_gets_a_text_and_html_email_about_the_lead(hub_dir, memory, smtp):
     mailbox, port = smtp
-    hub = make_hub(write_config(hub_dir, {"acme": email_business(port, username="hub", password=PASSWORD)}))
+    hub = make_hub(
+        write_config(hub_dir, {"acme": email_business(port, username="hub", password=PASSWORD)})
+    )
     async with running_hub(hub) as running:
         await running.post_call(id="m1", caller="+15125550123")
         await running.wait_for(lambda: mailbox.messages)
@@ -88,8 +99,16 @@ async def test_customer_words_are_escaped_in_html(hub_dir, memory, smtp):
     try:
         sink = hub.sinks("acme")[0]
         lead_summary = LeadSummary(
-            id=7, business="acme", business_name="Acme Plumbing", status="new", caller="+15125550123",
-            call_count=1, first_call_at=None, last_call_at=None, outcome="missed", after_hours=False,
+            id=7,
+            business="acme",
+            business_name="Acme Plumbing",
+            status="new",
+            caller="+15125550123",
+            call_count=1,
+            first_call_at=None,
+            last_call_at=None,
+            outcome="missed",
+            after_hours=False,
             customer_words=("<script>alert(1)</script> my sink is clogged",),
         )
         result = await sink.deliver(Notification("reply", lead_summary, "Reply", "body"))
@@ -102,7 +121,16 @@ async def test_customer_words_are_escaped_in_html(hub_dir, memory, smtp):
 
 async def test_wrong_password_is_retried_and_never_shown(hub_dir, memory, smtp, caplog):
     mailbox, port = smtp
-    hub = make_hub(write_config(hub_dir, {"acme": email_business(port, username="hub", password="wrong-password-123", timeout=1)}))
+    hub = make_hub(
+        write_config(
+            hub_dir,
+            {
+                "acme": email_business(
+                    port, username="hub", password="wrong-password-123", timeout=1
+                )
+            },
+        )
+    )
     async with running_hub(hub) as running:
         await running.post_call(id="m2")
 
@@ -144,9 +172,24 @@ def certificate(tmp_path):
         pytest.skip("openssl is needed to make a test certificate")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -163,13 +206,26 @@ async def test_starttls_and_implicit_tls(hub_dir, memory, certificate, security)
     # aiosmtpd only counts STARTTLS as TLS when deciding to offer AUTH, hence auth_require_tls.
     options = {"tls_context": context, "require_starttls": True} if security == "starttls" else {}
     controller = Controller(
-        mailbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
-        ssl_context=context if security == "tls" else None, auth_require_tls=False, **options,
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        ssl_context=context if security == "tls" else None,
+        auth_require_tls=False,
+        **options,
     )
     controller.start()
     try:
-        hub = make_hub(write_config(hub_dir, {"acme": email_business(
-            port, security=security, verify_tls=False, username="hub", password=PASSWORD)}))
+        hub = make_hub(
+            write_config(
+                hub_dir,
+                {
+                    "acme": email_business(
+                        port, security=security, verify_tls=False, username="hub", password=PASSWORD
+                    )
+                },
+            )
+        )
         async with running_hub(hub) as running:
             await running.post_call(id=f"tls-{security}")
             await eventually(lambda: mailbox.messages[0])

@@ -27,7 +27,7 @@ async def flaky(hub: Hub, job) -> None:
         raise RuntimeError("boom")
 
 
-class test_kinds:  # noqa: N801 - a plugin object
+class test_kinds:
     from hub import hookimpl
 
     @staticmethod

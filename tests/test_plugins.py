@@ -19,7 +19,7 @@ from hub.testing import free_port
 
 from .dists import make_distribution
 
-GOOD = '''
+GOOD = """
 from hub import hookimpl, Sink, DeliveryResult
 
 class PagerSink(Sink):
@@ -32,16 +32,16 @@ class PagerSink(Sink):
 @hookimpl
 def hub_register_sinks(register):
     register(PagerSink)
-'''
+"""
 BROKEN = "import no_such_module_anywhere\n"
-MISSPELLED = '''
+MISSPELLED = """
 from hub import hookimpl
 
 @hookimpl
 def hub_register_sink(register):
     pass
-'''
-DUPLICATE = '''
+"""
+DUPLICATE = """
 from hub import hookimpl, SmsSender, SendResult
 
 class Impostor(SmsSender):
@@ -53,7 +53,7 @@ class Impostor(SmsSender):
 @hookimpl
 def hub_register_sms_senders(register):
     register(Impostor)
-'''
+"""
 
 
 @pytest.fixture
@@ -69,7 +69,12 @@ def site(tmp_path, monkeypatch):
 
 
 def entry_points(site: Path) -> list[metadata.EntryPoint]:
-    return [ep for dist in metadata.distributions(path=[str(site)]) for ep in dist.entry_points if ep.group == "hub"]
+    return [
+        ep
+        for dist in metadata.distributions(path=[str(site)])
+        for ep in dist.entry_points
+        if ep.group == "hub"
+    ]
 
 
 def test_a_broken_plugin_is_recorded_and_the_rest_work(site):
@@ -78,8 +83,14 @@ def test_a_broken_plugin_is_recorded_and_the_rest_work(site):
     assert by_name["pager"].ok and by_name["pager"].distribution == "hub-pager"
     assert plugins.provider(Kind.SINK, "pager").name == "pager"
     assert "No module named 'no_such_module_anywhere'" in by_name["broken"].error
-    assert "hub_register_sink is not a hub hook (did you mean hub_register_sinks?)" in by_name["typo"].error
-    assert "sms_sender 'console' is already registered by plugin 'console' (hub-core)" in by_name["impostor"].error
+    assert (
+        "hub_register_sink is not a hub hook (did you mean hub_register_sinks?)"
+        in by_name["typo"].error
+    )
+    assert (
+        "sms_sender 'console' is already registered by plugin 'console' (hub-core)"
+        in by_name["impostor"].error
+    )
     assert "hub-impostor" in by_name["impostor"].error
     # the defaults are untouched by the impostor
     assert plugins.provider(Kind.SMS_SENDER, "console").__module__ == "hub.defaults.console"
@@ -108,14 +119,21 @@ def test_unknown_provider_mentions_plugins_that_failed(site):
 
 
 def hub_env(site: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), **extra}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+        **extra,
+    }
     env.pop("HUB_LOAD_PLUGINS", None)
     return env
 
 
 def test_hub_plugins_json_lists_defaults_and_failures(site):
     result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "plugins", "--json"], capture_output=True, text=True, env=hub_env(site)
+        [sys.executable, "-m", "hub.cli", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        env=hub_env(site),
     )
     assert result.returncode == 0, result.stderr
     listed = {entry["name"]: entry for entry in json.loads(result.stdout)}
@@ -127,7 +145,9 @@ def test_hub_plugins_json_lists_defaults_and_failures(site):
     assert listed["pager"]["status"] == "ok"
 
     strict = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "plugins"], capture_output=True, text=True,
+        [sys.executable, "-m", "hub.cli", "plugins"],
+        capture_output=True,
+        text=True,
         env=hub_env(site, HUB_STRICT_PLUGINS="1"),
     )
     assert strict.returncode != 0 and "broken" in strict.stderr and "Traceback" not in strict.stderr
@@ -136,11 +156,16 @@ def test_hub_plugins_json_lists_defaults_and_failures(site):
 def test_hub_serve_starts_despite_a_broken_plugin(site, tmp_path):
     from hub.testing import business, write_config
 
-    config = write_config(tmp_path, {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "pager"}])})
+    config = write_config(
+        tmp_path, {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "pager"}])}
+    )
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--port", str(port)],
-        env=hub_env(site), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=hub_env(site),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 20

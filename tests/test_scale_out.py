@@ -15,13 +15,13 @@ import pytest
 from hub.models import Job
 from hub.testing import business, make_hub, write_config
 
-#: What a hub in another process can load: the built-in sender and sink, no test plugins.
-PLAIN = {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "log"}])}
-
 from .dists import make_distribution
 from .pg import pg_database  # noqa: F401 - fixture
 
-RECORDER = '''
+#: What a hub in another process can load: the built-in sender and sink, no test plugins.
+PLAIN = {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "log"}])}
+
+RECORDER = """
 import asyncio, os
 from hub import hookimpl, JobKind
 
@@ -33,15 +33,23 @@ async def record(hub, job):
 @hookimpl
 def hub_register_job_kinds(register):
     register(JobKind("record", record, max_attempts=3))
-'''
+"""
 
 
 def hub_env(site: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+    }
 
 
-def run_together(commands: list[list[str]], env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
-    processes = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+def run_together(
+    commands: list[list[str]], env: dict[str, str]
+) -> list[subprocess.CompletedProcess[str]]:
+    processes = [
+        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in commands
+    ]
     results = []
     for process in processes:
         out, err = process.communicate(timeout=60)
@@ -53,7 +61,9 @@ def run_together(commands: list[list[str]], env: dict[str, str]) -> list[subproc
 async def test_migrations_started_together_apply_once(pg_database, hub_dir):
     config = write_config(hub_dir, PLAIN, database=pg_database)
     results = await asyncio.to_thread(
-        run_together, [[sys.executable, "-m", "hub.cli", "migrate", "--config", str(config)]] * 3, dict(os.environ)
+        run_together,
+        [[sys.executable, "-m", "hub.cli", "migrate", "--config", str(config)]] * 3,
+        dict(os.environ),
     )
     assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
     applied = sum(int(r.stdout.split(" migration(s)")[0].split()[-1]) for r in results)
@@ -65,7 +75,9 @@ async def test_many_worker_processes_run_each_job_exactly_once(pg_database, hub_
     site = tmp_path / "site"
     site.mkdir()
     make_distribution(site, "hub-recorder", "hub_recorder", RECORDER)
-    config = write_config(hub_dir, PLAIN, database=pg_database, worker={"concurrency": 4, "poll_interval": 0.05})
+    config = write_config(
+        hub_dir, PLAIN, database=pg_database, worker={"concurrency": 4, "poll_interval": 0.05}
+    )
     log = tmp_path / "runs.log"
     jobs = 400
 
@@ -85,7 +97,10 @@ async def test_many_worker_processes_run_each_job_exactly_once(pg_database, hub_
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "worker", "--config", str(config)],
-            env=hub_env(site), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env=hub_env(site),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(3)
     ]

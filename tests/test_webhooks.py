@@ -34,9 +34,16 @@ async def test_same_call_delivered_three_times_at_once_texts_once(hub_dir, memor
     async with running_hub(hub) as running:
         body, headers = signed_call(id="dup-1")
         responses = await asyncio.gather(
-            *(running.client.post("/hooks/acme/generic/call", content=body, headers=headers) for _ in range(3))
+            *(
+                running.client.post("/hooks/acme/generic/call", content=body, headers=headers)
+                for _ in range(3)
+            )
         )
-        assert sorted(r.json()["status"] for r in responses) == ["duplicate", "duplicate", "scheduled"]
+        assert sorted(r.json()["status"] for r in responses) == [
+            "duplicate",
+            "duplicate",
+            "scheduled",
+        ]
         await running.wait_for(lambda: memory.notifications)
         await asyncio.sleep(0.2)
         assert len(memory.texts) == 1
@@ -67,7 +74,9 @@ async def test_unsigned_or_badly_signed_call_is_refused_and_not_stored(hub_dir, 
         forged = await running.post_call(secret="not-the-secret-at-all", id="y")
         assert forged.status_code == 403
         tampered = await running.client.post(
-            "/hooks/acme/generic/call", content=body.replace(b"+1512555", b"+1737555"), headers=headers
+            "/hooks/acme/generic/call",
+            content=body.replace(b"+1512555", b"+1737555"),
+            headers=headers,
         )
         assert tampered.status_code == 403
         assert await Call.all().count() == 0
@@ -87,7 +96,8 @@ async def test_malformed_call_bodies_get_clear_errors(hub_dir, memory):
             (b'{"id": "1", "to": "+15125550100", "at": "yesterday"}', "`at`"),
         ]:
             response = await running.client.post(
-                "/hooks/acme/generic/call", content=body,
+                "/hooks/acme/generic/call",
+                content=body,
                 headers={SIGNATURE_HEADER: sign(DEFAULT_SECRET, body)},
             )
             assert response.status_code == 400, body
@@ -127,8 +137,11 @@ async def test_guards_skip_the_text_but_keep_the_record(hub_dir, memory):
             assert response.json()["status"] == "recorded", call_id
         calls = {c.provider_call_id: c.skipped_reason for c in await Call.all()}
         assert calls == {
-            "answered": "answered", "anonymous": "anonymous", "withheld": "anonymous",
-            "own": "own_number", "forward": "own_number",
+            "answered": "answered",
+            "anonymous": "anonymous",
+            "withheld": "anonymous",
+            "own": "own_number",
+            "forward": "own_number",
         }
         await asyncio.sleep(0.2)
         assert memory.texts == []

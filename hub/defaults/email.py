@@ -26,9 +26,7 @@ class EmailConfig(ProviderConfig):
     security: Literal["none", "starttls", "tls"] = Field("none", description="Connection security")
     username: str | None = Field(None, description="SMTP login, if the server needs one")
     password: SecretStr | None = None
-    sender: str = Field(
-        "hub@localhost", alias="from", description="From address of notifications"
-    )
+    sender: str = Field("hub@localhost", alias="from", description="From address of notifications")
     to: list[str] = Field(
         default_factory=list, description="Recipients; default: the business owner's email"
     )
@@ -54,7 +52,9 @@ class EmailSink(Sink):
     def compose(self, notification: Notification) -> EmailMessage:
         business = self.context.business
         html = self.context.hub.templates.render(
-            "email/lead.html", business, lead=notification.lead,
+            "email/lead.html",
+            business,
+            lead=notification.lead,
             notification=notification,
         )
         message = EmailMessage()
@@ -86,17 +86,25 @@ class EmailSink(Sink):
                 username=self.config.username,
                 password=password,
                 use_tls=self.config.security == "tls",
-                start_tls=True if self.config.security == "starttls" else False,
+                start_tls=self.config.security == "starttls",
                 tls_context=context,
                 timeout=self.config.timeout,
             )
         except aiosmtplib.SMTPResponseException as exc:
             error = f"SMTP {exc.code}: {exc.message}"
-            return DeliveryResult.failed(error) if 500 <= exc.code < 600 else DeliveryResult.retry(error)
+            return (
+                DeliveryResult.failed(error)
+                if 500 <= exc.code < 600
+                else DeliveryResult.retry(error)
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [refusal.code for refusal in exc.recipients]
             error = f"recipients refused: {', '.join(str(r.recipient) for r in exc.recipients)}"
-            return DeliveryResult.failed(error) if all(c >= 500 for c in codes) else DeliveryResult.retry(error)
+            return (
+                DeliveryResult.failed(error)
+                if all(c >= 500 for c in codes)
+                else DeliveryResult.retry(error)
+            )
         except (aiosmtplib.SMTPException, OSError) as exc:
             return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
         return DeliveryResult.delivered(str(message["Message-ID"]))

@@ -26,4 +26,12 @@ def hub_register_job_kinds(register: Callable[[JobKind], None]) -> None:
     register(JobKind(TEXT_BACK, _text_back, max_attempts=8, backoff_base=5, backoff_cap=600))
     register(JobKind(NOTIFY, _notify, max_attempts=10, backoff_base=10, backoff_cap=3600))
     register(JobKind(inbound.PROCESS_REPLY, inbound.run_process_reply, max_attempts=5))
-    register(JobKind(inbound.SEND_REPLY, inbound.run_send_reply, max_attempts=8, backoff_base=5, backoff_cap=600))
+    register(
+        JobKind(
+            inbound.SEND_REPLY,
+            inbound.run_send_reply,
+            max_attempts=8,
+            backoff_base=5,
+            backoff_cap=600,
+        )
+    )

@@ -27,7 +27,13 @@ class LogSink(Sink):
 
     async def deliver(self, notification: Notification) -> DeliveryResult:
         level = logging.INFO if self.config.level == "info" else logging.WARNING
-        log.log(level, "[%s] %s\n%s", self.context.business.slug, notification.subject, notification.text)
+        log.log(
+            level,
+            "[%s] %s\n%s",
+            self.context.business.slug,
+            notification.subject,
+            notification.text,
+        )
         return DeliveryResult.delivered()
 
 
