@@ -12,6 +12,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hub.clock import Clock
 from hub.config import HubConfig, load_config
@@ -163,6 +166,31 @@ class Hub:
         await self.stop()
 
     # -- jobs -------------------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        using: BaseDBAsyncClient | None = None,
+        run_at_ms: int | None = None,
+        dedupe_key: str | None = None,
+        business: str | None = None,
+    ) -> int | None:
+        """Queue a job of a registered kind (its retry limit comes from the kind); pass the
+        transaction as ``using`` so the job commits with the data that caused it, then hand the
+        id to ``after_commit``."""
+        registered = self.plugins.job_kinds.get(kind)
+        return await self.jobs.enqueue(
+            kind,
+            payload,
+            now_ms=self.clock.now_ms(),
+            run_at_ms=run_at_ms,
+            dedupe_key=dedupe_key,
+            business=business,
+            max_attempts=registered.max_attempts if registered else 10,
+            using=using,
+        )
 
     def after_commit(self, job_ids: Iterable[int], *, run_at_ms: int | None = None) -> None:
         """Hand jobs this process just committed to its own worker, if it runs one."""

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.functions import Coalesce
 from tortoise.transactions import in_transaction
 
 from hub import leads
@@ -100,12 +102,18 @@ class Flow:
 
         run_at_ms = to_ms(hub.clock.now() + timedelta(seconds=business.text_back.delay))
         job_ids: list[int] = []
+        lead: Lead | None = None
         try:
             async with in_transaction() as tx:
+                if caller is not None and skipped in {None, "opted_out"}:
+                    lead, created = await leads.open_lead(business, caller, at=at, using=tx)
+                # A second delivery of the same call fails here, on the unique call id, and the
+                # whole transaction (the lead included) rolls back.
                 call = await Call.create(
                     business=business.slug,
                     provider=provider,
                     provider_call_id=event.call_id,
+                    lead_id=lead.id if lead else None,
                     caller=caller or (event.caller or "")[:64] or None,
                     called=called,
                     outcome=str(outcome),
@@ -117,20 +125,17 @@ class Flow:
                     provider_data=dict(event.raw),
                     using_db=tx,
                 )
-                lead = None
-                if caller is not None and skipped in {None, "opted_out"}:
-                    lead = await self._attach_to_lead(business, caller, call, at, tx)
-                if lead is not None and skipped is None:
+                if lead is None:
+                    pass
+                elif skipped is None:
                     # Keyed by lead: a caller who rings again while a text-back is still
                     # waiting (its delay) does not get a second one.
-                    job_id = await hub.jobs.enqueue(
+                    job_id = await hub.enqueue(
                         TEXT_BACK,
                         {"call_id": call.id},
-                        now_ms=hub.clock.now_ms(),
                         run_at_ms=run_at_ms,
                         dedupe_key=f"{TEXT_BACK}:lead:{lead.id}",
                         business=business.slug,
-                        max_attempts=8,
                         using=tx,
                     )
                     if job_id is None:
@@ -138,7 +143,7 @@ class Flow:
                         await call.save(using_db=tx, update_fields=["skipped_reason"])
                     else:
                         job_ids.append(job_id)
-                elif lead is not None:  # opted out: no text, but the owner hears of the call
+                else:  # opted out: no text, but the owner hears of the call
                     job_ids = await self.enqueue_notifications(
                         business,
                         lead.id,
@@ -147,6 +152,8 @@ class Flow:
                         cause=f"call:{call.id}",
                         using=tx,
                     )
+                if lead is not None:
+                    await self._count_call(lead, call, created, tx)
         except IntegrityError:
             existing = await Call.get_or_none(
                 business=business.slug, provider=provider, provider_call_id=event.call_id
@@ -182,31 +189,31 @@ class Flow:
             return "own_number"
         return None
 
-    async def _attach_to_lead(
-        self, business: Business, caller: str, call: Call, at: datetime, tx: BaseDBAsyncClient
-    ) -> Lead:
-        lead, created = await leads.open_lead(business, caller, at=at, using=tx)
-        lead.call_count += 1
-        lead.first_call_at = lead.first_call_at or at
-        lead.last_call_at = at
-        await lead.save(
-            using_db=tx, update_fields=["call_count", "first_call_at", "last_call_at", "updated_at"]
+    async def _count_call(
+        self, lead: Lead, call: Call, created: bool, tx: BaseDBAsyncClient
+    ) -> None:
+        # One UPDATE with the increment in SQL: two calls from one caller racing on PostgreSQL
+        # must both count.
+        await (
+            Lead.filter(id=lead.id)
+            .using_db(tx)
+            .update(
+                call_count=F("call_count") + 1,
+                first_call_at=Coalesce(F("first_call_at"), call.at),
+                last_call_at=call.at,
+            )
         )
-        call.lead_id = lead.id
-        await call.save(using_db=tx, update_fields=["lead_id"])
-        if created:
-            await leads.record(lead.id, "created", at=at, using=tx, call_id=call.id)
         await leads.record(
             lead.id,
             "call",
-            at=at,
+            at=call.at,
             using=tx,
             call_id=call.id,
             outcome=call.outcome,
             after_hours=call.after_hours,
             skipped=call.skipped_reason,
+            new_lead=created,
         )
-        return lead
 
     # -- text-back --------------------------------------------------------------------------------
 
@@ -412,13 +419,11 @@ class Flow:
                 kind=kind,
                 using_db=using,
             )
-            job_id = await self.hub.jobs.enqueue(
+            job_id = await self.hub.enqueue(
                 NOTIFY,
                 {"delivery_id": delivery.id, **context},
-                now_ms=self.hub.clock.now_ms(),
                 dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
                 business=business.slug,
-                max_attempts=10,
                 using=using,
             )
             if job_id is not None:

@@ -205,7 +205,7 @@ async def _reply(
     *,
     respect_opt_out: bool = True,
 ) -> list[int]:
-    job_id = await hub.jobs.enqueue(
+    job_id = await hub.enqueue(
         SEND_REPLY,
         {
             "lead_id": lead.id,
@@ -213,10 +213,8 @@ async def _reply(
             "cause": cause.id,
             "respect_opt_out": respect_opt_out,
         },
-        now_ms=hub.clock.now_ms(),
         dedupe_key=f"{SEND_REPLY}:{cause.id}",
         business=business.slug,
-        max_attempts=8,
         using=tx,
     )
     return [job_id] if job_id else []
@@ -225,13 +223,11 @@ async def _reply(
 async def _process(
     hub: Hub, business: Business, message: Message, tx: BaseDBAsyncClient
 ) -> list[int]:
-    job_id = await hub.jobs.enqueue(
+    job_id = await hub.enqueue(
         PROCESS_REPLY,
         {"message_id": message.id},
-        now_ms=hub.clock.now_ms(),
         dedupe_key=f"{PROCESS_REPLY}:{message.id}",
         business=business.slug,
-        max_attempts=5,
         using=tx,
     )
     return [job_id] if job_id else []

@@ -60,6 +60,8 @@ async def test_repeat_call_attaches_to_the_open_lead(hub_dir, memory):
         await running.wait_for(lambda: len(memory.notifications) == 2)
         leads = await Lead.all()
         assert len(leads) == 1 and leads[0].call_count == 2
+        calls = await Call.all().order_by("id")
+        assert leads[0].first_call_at == calls[0].at and leads[0].last_call_at == calls[1].at
         assert await Call.filter(lead_id=leads[0].id).count() == 2
 
 
