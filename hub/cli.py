@@ -412,7 +412,12 @@ def leads_set_status(config_path: Path | None, lead_id: int, status: str) -> Non
                 raise click.ClickException(f"no lead {lead_id}")
             try:
                 return await leads.set_status(
-                    lead, LeadStatus(status), at=hub.clock.now(), actor="cli", using=tx
+                    lead,
+                    LeadStatus(status),
+                    at=hub.clock.now(),
+                    actor="cli",
+                    using=tx,
+                    jobs=hub.jobs,
                 )
             except leads.LeadError as exc:
                 raise click.ClickException(str(exc)) from None

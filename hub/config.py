@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
@@ -38,6 +38,7 @@ from pydantic import (
 from hub.hours import OpeningHours
 from hub.phone import region_of, to_e164
 from hub.providers import Kind, ProviderConfig
+from hub.quiet import QuietHours
 
 if TYPE_CHECKING:
     from hub.plugins import Plugins
@@ -145,6 +146,62 @@ class TextBack(_Strict):
     delay: float = Field(
         0.0, ge=0, le=86400, description="Seconds to wait after a missed call before texting"
     )
+    cooldown: float = Field(
+        86400.0, ge=0, description="Seconds after a text-back before the same caller gets another"
+    )
+    daily_cap: int = Field(
+        500, ge=0, description="Most text-backs per business per local day (0: no cap)"
+    )
+
+
+class QuietHoursSettings(_Strict):
+    window: str | dict[str, str | list[str] | None] = Field(
+        "08:00-21:00", description="When texts may reach people, in their local time"
+    )
+    states: dict[str, str | dict[str, str | list[str] | None]] = Field(
+        default_factory=dict, description="Stricter windows by US state (FL, TX... built in)"
+    )
+    outside: Literal["hold", "skip"] = Field(
+        "hold", description="A text due in quiet hours waits for the window, or is not sent"
+    )
+
+    @field_validator("window", "states")
+    @classmethod
+    def _windows(cls, value: Any) -> Any:
+        specs = value.values() if isinstance(value, dict) and not _is_hours(value) else [value]
+        for spec in specs:
+            OpeningHours.parse(_as_hours(spec))
+        return value
+
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(
+            _as_hours(self.window), {code: _as_hours(spec) for code, spec in self.states.items()}
+        )
+
+
+class FollowUps(_Strict):
+    ask_missing: bool = Field(True, description="Ask once for a missing service or ZIP code")
+    nudge_after_hours: float = Field(
+        2.0, ge=0, description="Nudge a customer who has not replied (0: never)"
+    )
+    remind_owner_after_hours: float = Field(
+        1.0, ge=0, description="Business hours a lead may stay `new` before the owner is reminded"
+    )
+    summary_wait_minutes: float = Field(
+        30.0, ge=0, description="How long to wait for the answer to a follow-up question"
+    )
+
+
+def _is_hours(value: dict[str, Any]) -> bool:
+    try:
+        OpeningHours.parse(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _as_hours(spec: Any) -> dict[str, Any]:
+    return {"mon-sun": spec} if isinstance(spec, str) else dict(spec)
 
 
 class Business(_Strict):
@@ -163,6 +220,8 @@ class Business(_Strict):
     reply_parsers: list[PluginSelection] = Field(default_factory=list)
     sinks: list[PluginSelection] = Field(default_factory=list)
     text_back: TextBack = Field(default_factory=TextBack)
+    quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
+    follow_ups: FollowUps = Field(default_factory=FollowUps)
     templates: dict[str, str] = Field(
         default_factory=dict, description="Template overrides by name, as Jinja2 source"
     )
@@ -186,6 +245,10 @@ class Business(_Strict):
     def _hours(cls, value: dict[str, Any]) -> dict[str, Any]:
         OpeningHours.parse(value)
         return value
+
+    @cached_property
+    def quiet(self) -> QuietHours:
+        return self.quiet_hours.quiet_hours()
 
     @cached_property
     def opening_hours(self) -> OpeningHours:

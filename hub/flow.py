@@ -3,8 +3,10 @@
 ``receive_call`` is what a call source calls from its webhook. It classifies the call, applies
 the guards, and commits the call, the caller's lead and a "text back" job in one transaction;
 then it hands the job to this process's worker and returns, before any outbound request is
-made. The job renders the business's text and sends it through the business's sender (then its
-fallbacks), and fans out one notification job per sink.
+made. The job renders the business's text and sends it through ``send_text``, the one path
+every text to a customer takes: it re-checks opt-outs and quiet hours right before sending,
+adds the opt-out line to the first text of a conversation, and records the outcome together
+with whatever must follow it (notifying the owner, scheduling a nudge).
 """
 
 from __future__ import annotations
@@ -13,19 +15,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Coalesce
 from tortoise.transactions import in_transaction
 
-from hub import leads
+from hub import followups, leads
 from hub.clock import to_ms
 from hub.config import Business
 from hub.exceptions import Refused
-from hub.jobs import ClaimedJob, Discard, Retry
-from hub.models import Call, Contact, Delivery, Direction, Lead, Message, OptOut
+from hub.jobs import ClaimedJob, Discard, Retry, Snooze
+from hub.models import Call, Contact, Direction, Lead, LeadStatus, Message, OptOut
 from hub.phone import caller_number
 from hub.providers import SmsSender
 from hub.templating import with_opt_out_line
@@ -47,11 +49,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hub.flow")
 
+TEXT_BACK = "text_back"
+
 #: Runs in the transaction that records a text's outcome: ``(tx, sent, reason) -> job ids``.
 AfterSend = Callable[["BaseDBAsyncClient", bool, "str | None"], Awaitable[list[int]]]
 
-TEXT_BACK = "text_back"
-NOTIFY = "notify"
+#: Texts that answer the customer's own message go out at once, quiet hours or not.
+_ANSWERS = frozenset({"help", "opt_out_confirmation", "opt_in_confirmation"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +82,17 @@ class Flow:
         self, business: Business, provider: str, event: CallEvent
     ) -> CallReceipt:
         hub = self.hub
-        called = caller_number(event.called, business.region)
-        if called is None or called not in business.numbers:
-            raise Refused(403, f"{event.called} is not a number of business {business.slug!r}")
+        ours, theirs = (
+            (event.caller, event.called) if event.outbound else (event.called, event.caller)
+        )
+        number = caller_number(ours, business.region)
+        if number is None or number not in business.numbers:
+            raise Refused(403, f"{ours} is not a number of business {business.slug!r}")
         at = event.at or hub.clock.now()
-        caller = caller_number(event.caller, business.region)
+        customer = caller_number(theirs, business.region)
+        if event.outbound:
+            return await self._called_back(business, provider, event, number, customer, at)
+
         answered = event.outcome == CallOutcome.ANSWERED
         after_hours = not answered and (
             event.outcome == CallOutcome.AFTER_HOURS or not business.is_open(at)
@@ -92,21 +102,26 @@ class Flow:
             if after_hours and event.outcome == CallOutcome.MISSED
             else event.outcome
         )
-        skipped = self._guard(business, caller, answered)
+        skipped = self._guard(business, customer, answered)
         if (
             skipped is None
-            and caller is not None
-            and await leads.is_opted_out(business.slug, caller)
+            and customer is not None
+            and await leads.is_opted_out(business.slug, customer)
         ):
             skipped = "opted_out"
 
         run_at_ms = to_ms(hub.clock.now() + timedelta(seconds=business.text_back.delay))
         job_ids: list[int] = []
         lead: Lead | None = None
+        created = False
         try:
             async with in_transaction() as tx:
-                if caller is not None and skipped in {None, "opted_out"}:
-                    lead, created = await leads.open_lead(business, caller, at=at, using=tx)
+                if customer is not None and skipped in {None, "opted_out"}:
+                    lead, created, contact = await leads.open_lead(
+                        business, customer, at=at, using=tx
+                    )
+                    if skipped is None and _in_cooldown(business, contact, at):
+                        skipped = "cooldown"
                 # A second delivery of the same call fails here, on the unique call id, and the
                 # whole transaction (the lead included) rolls back.
                 call = await Call.create(
@@ -114,8 +129,8 @@ class Flow:
                     provider=provider,
                     provider_call_id=event.call_id,
                     lead_id=lead.id if lead else None,
-                    caller=caller or (event.caller or "")[:64] or None,
-                    called=called,
+                    caller=customer or (event.caller or "")[:64] or None,
+                    called=number,
                     outcome=str(outcome),
                     after_hours=after_hours,
                     skipped_reason=skipped,
@@ -125,34 +140,10 @@ class Flow:
                     provider_data=dict(event.raw),
                     using_db=tx,
                 )
-                if lead is None:
-                    pass
-                elif skipped is None:
-                    # Keyed by lead: a caller who rings again while a text-back is still
-                    # waiting (its delay) does not get a second one.
-                    job_id = await hub.enqueue(
-                        TEXT_BACK,
-                        {"call_id": call.id},
-                        run_at_ms=run_at_ms,
-                        dedupe_key=f"{TEXT_BACK}:lead:{lead.id}",
-                        business=business.slug,
-                        using=tx,
-                    )
-                    if job_id is None:
-                        skipped = call.skipped_reason = "text_back_pending"
-                        await call.save(using_db=tx, update_fields=["skipped_reason"])
-                    else:
-                        job_ids.append(job_id)
-                else:  # opted out: no text, but the owner hears of the call
-                    job_ids = await self.enqueue_notifications(
-                        business,
-                        lead.id,
-                        "new_lead",
-                        {"reason": "they opted out of texts"},
-                        cause=f"call:{call.id}",
-                        using=tx,
-                    )
                 if lead is not None:
+                    job_ids, skipped = await self._follow_call(
+                        business, lead, call, skipped, run_at_ms, tx
+                    )
                     await self._count_call(lead, call, created, tx)
         except IntegrityError:
             existing = await Call.get_or_none(
@@ -166,9 +157,9 @@ class Flow:
                 existing.after_hours,
                 existing.skipped_reason,
                 existing.id,
-                existing.lead_id,  # type: ignore[attr-defined]
+                existing.lead_id,
             )
-        scheduled = skipped is None and bool(job_ids)
+        scheduled = skipped is None
         hub.after_commit(job_ids, run_at_ms=run_at_ms if scheduled else None)
         return CallReceipt(
             "scheduled" if scheduled else "recorded",
@@ -184,10 +175,49 @@ class Flow:
             return "answered"
         if caller is None:
             return "anonymous"
-        own = {*business.numbers, business.forward_to, business.owner.phone}
-        if caller in own:
+        if caller in {*business.numbers, business.forward_to, business.owner.phone}:
             return "own_number"
         return None
+
+    async def _follow_call(
+        self,
+        business: Business,
+        lead: Lead,
+        call: Call,
+        skipped: str | None,
+        run_at_ms: int,
+        tx: BaseDBAsyncClient,
+    ) -> tuple[list[int], str | None]:
+        """Queue what a missed call leads to: a text-back, or (when the caller cannot be
+        texted) word to the owner. Returns the job ids and the final skip reason."""
+        if skipped is None:
+            # Keyed by lead: a caller who rings again while a text-back is still waiting (its
+            # delay, quiet hours) does not get a second one.
+            job_id = await self.hub.enqueue(
+                TEXT_BACK,
+                {"call_id": call.id},
+                run_at_ms=run_at_ms,
+                dedupe_key=f"{TEXT_BACK}:lead:{lead.id}",
+                business=business.slug,
+                using=tx,
+            )
+            if job_id is not None:
+                await (
+                    Contact.filter(id=lead.contact_id)
+                    .using_db(tx)
+                    .update(last_text_back_at=call.at)
+                )
+                return [job_id], None
+            skipped = "text_back_pending"
+        if skipped in {"text_back_pending", "cooldown"}:
+            call.skipped_reason = skipped
+            await call.save(using_db=tx, update_fields=["skipped_reason"])
+            return [], skipped
+        reason = "they opted out of texts"  # the only other guard that keeps a lead
+        job_ids = await self.hub.notifications.enqueue(
+            business, lead.id, "new_lead", {"reason": reason}, cause=f"call:{call.id}", using=tx
+        )
+        return job_ids, skipped
 
     async def _count_call(
         self, lead: Lead, call: Call, created: bool, tx: BaseDBAsyncClient
@@ -215,22 +245,74 @@ class Flow:
             new_lead=created,
         )
 
+    async def _called_back(
+        self,
+        business: Business,
+        provider: str,
+        event: CallEvent,
+        number: str,
+        customer: str | None,
+        at: datetime,
+    ) -> CallReceipt:
+        """The business called a customer: nothing to text, and any text-back or nudge still
+        waiting for them would now be noise. A new lead counts as contacted."""
+        hub = self.hub
+        lead = None
+        if customer is not None:
+            lead = await Lead.get_or_none(open_key=leads.open_key(business.slug, customer))
+        try:
+            async with in_transaction() as tx:
+                call = await Call.create(
+                    business=business.slug,
+                    provider=provider,
+                    provider_call_id=event.call_id,
+                    lead_id=lead.id if lead else None,
+                    caller=number,
+                    called=customer or "",
+                    outcome="outbound",
+                    skipped_reason="outbound",
+                    at=at,
+                    provider_data=dict(event.raw),
+                    using_db=tx,
+                )
+                if lead is not None:
+                    await hub.jobs.cancel(
+                        followups.keys_for(lead.id), now_ms=hub.clock.now_ms(), using=tx
+                    )
+                    await leads.record(
+                        lead.id, "called_back", at=at, actor="owner", using=tx, call_id=call.id
+                    )
+                    if lead.status == LeadStatus.NEW:
+                        await leads.set_status(
+                            lead,
+                            LeadStatus.CONTACTED,
+                            at=at,
+                            actor="owner",
+                            using=tx,
+                            jobs=hub.jobs,
+                        )
+        except IntegrityError:
+            return CallReceipt("duplicate", "outbound", skipped="outbound")
+        return CallReceipt(
+            "recorded", "outbound", False, "outbound", call.id, lead.id if lead else None
+        )
+
     # -- text-back --------------------------------------------------------------------------------
 
     async def run_text_back(self, job: ClaimedJob) -> None:
         hub = self.hub
         call = await Call.get_or_none(id=job.payload["call_id"])
-        if call is None or call.lead_id is None:  # type: ignore[attr-defined]
+        if call is None or call.lead_id is None:
             raise Discard("the call or its lead no longer exists")
         business = hub.config.businesses.get(call.business)
         if business is None:
             raise Discard(f"business {call.business!r} is no longer configured")
-        lead = await Lead.get(id=call.lead_id)  # type: ignore[attr-defined]
+        lead = await Lead.get(id=call.lead_id)
         template = "sms/text_back_after_hours.txt" if call.after_hours else "sms/text_back.txt"
-        body = with_opt_out_line(hub.templates.render(template, business, lead=lead, call=call))
+        body = hub.templates.render(template, business, lead=lead, call=call)
 
-        async def notify(tx: BaseDBAsyncClient, sent: bool, reason: str | None) -> list[int]:
-            return await self.enqueue_notifications(
+        async def then(tx: BaseDBAsyncClient, sent: bool, reason: str | None) -> list[int]:
+            job_ids = await hub.notifications.enqueue(
                 business,
                 lead.id,
                 "new_lead",
@@ -238,6 +320,9 @@ class Flow:
                 cause=f"call:{call.id}",
                 using=tx,
             )
+            if sent:
+                job_ids += await followups.schedule(hub, business, lead, tx)
+            return job_ids
 
         await self.send_text(
             job,
@@ -247,8 +332,22 @@ class Flow:
             body=body,
             source_key=f"{TEXT_BACK}:{call.id}",
             sender_number=call.called,
-            then=notify,
+            then=then,
         )
+
+    async def _over_daily_cap(self, business: Business) -> bool:
+        cap = business.text_back.daily_cap
+        if not cap:
+            return False
+        today = business.local_time(self.hub.clock.now()).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        sent = await Message.filter(
+            business=business.slug, purpose=TEXT_BACK, created_at__gte=today, status__not="failed"
+        ).count()
+        return sent >= cap
+
+    # -- the one way a text reaches a customer ----------------------------------------------------
 
     async def send_text(
         self,
@@ -265,28 +364,29 @@ class Flow:
     ) -> None:
         """Send one text for a job, exactly once per ``source_key``, and record how it went.
 
-        The opt-out (and can-receive) check happens here, right before sending, whenever the job
-        was queued. ``then`` runs in the transaction that records the outcome, so the work that
-        follows a text (notifying the owner) is committed with it or not at all.
+        Right before sending, whenever the job was queued: the opt-out and can-receive checks,
+        the daily cap for text-backs, and quiet hours in the recipient's time (the job waits
+        for the window, or the text is skipped, as the business chose). ``then`` runs in the
+        transaction that records the outcome, so what follows a text (notifying the owner) is
+        committed with it or not at all.
         """
         hub = self.hub
         message = await Message.get_or_none(source_key=source_key)
         if message is not None and (message.provider_message_id or message.status == "failed"):
             return  # an earlier run got this far and recorded it
-        reason = None
-        if respect_opt_out and await leads.is_opted_out(business.slug, lead.phone):
-            reason = "they opted out of texts"
-        elif await Contact.filter(id=lead.contact_id, can_receive_sms=False).exists():  # type: ignore[attr-defined]
-            reason = "their number cannot receive texts"
+        now = hub.clock.now()
+        reason = await self._reason_not_to_send(business, lead, purpose, respect_opt_out, job)
         if reason is not None:
             async with in_transaction() as tx:
-                await leads.record(
-                    lead.id, f"{purpose}_skipped", at=hub.clock.now(), using=tx, reason=reason
-                )
+                await leads.record(lead.id, f"{purpose}_skipped", at=now, using=tx, reason=reason)
                 job_ids = await then(tx, False, reason) if then else []
             hub.after_commit(job_ids)
             return
         if message is None:
+            if purpose != "opt_out_confirmation" and not await self._has_texted(
+                business, lead.phone
+            ):
+                body = with_opt_out_line(body)
             message = await Message.create(
                 business=business.slug,
                 lead_id=lead.id,
@@ -297,6 +397,7 @@ class Flow:
                 status="queued",
                 source_key=source_key,
                 business_number=sender_number,
+                created_at=now,
             )
         sms = OutboundSms(
             hub_message_id=message.id, to=lead.phone, body=message.body, sender_number=sender_number
@@ -307,7 +408,6 @@ class Flow:
             await message.save(update_fields=["error", "error_code"])
             raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
 
-        now = hub.clock.now()
         sent = result.status == SendStatus.SENT
         async with in_transaction() as tx:
             message.provider = sender.name if sender else None
@@ -315,12 +415,12 @@ class Flow:
             message.status = str(result.message_status) if sent else "failed"
             message.status_rank = result.message_status.rank if sent else 3
             message.error, message.error_code = result.error, result.error_code
-            message.sent_at = now if sent else None
+            message.sent_at = hub.clock.now() if sent else None
             await message.save(using_db=tx)
             await leads.record(
                 lead.id,
                 "texted" if sent else "text_failed",
-                at=now,
+                at=hub.clock.now(),
                 using=tx,
                 message_id=message.id,
                 purpose=purpose,
@@ -335,6 +435,32 @@ class Flow:
                 reason = issue or f"texting failed: {result.error}"
             job_ids = await then(tx, sent, reason) if then else []
         hub.after_commit(job_ids)
+
+    async def _reason_not_to_send(
+        self, business: Business, lead: Lead, purpose: str, respect_opt_out: bool, job: ClaimedJob
+    ) -> str | None:
+        if respect_opt_out and await leads.is_opted_out(business.slug, lead.phone):
+            return "they opted out of texts"
+        if await Contact.filter(id=lead.contact_id, can_receive_sms=False).exists():
+            return "their number cannot receive texts"
+        if purpose == TEXT_BACK and await self._over_daily_cap(business):
+            return f"the daily cap of {business.text_back.daily_cap} text-backs was reached"
+        if purpose in _ANSWERS:
+            return None
+        now = self.hub.clock.now()
+        allowed = business.quiet.next_allowed(now, lead.phone, business.timezone)
+        if allowed == now:
+            return None
+        if business.quiet_hours.outside == "hold" and allowed is not None:
+            raise Snooze(
+                f"quiet hours for {lead.phone} until {allowed.isoformat()}", until_ms=to_ms(allowed)
+            )
+        return "it is quiet hours where they are"
+
+    async def _has_texted(self, business: Business, phone: str) -> bool:
+        return await Message.filter(
+            business=business.slug, phone=phone, direction=Direction.OUTBOUND, status__not="failed"
+        ).exists()
 
     async def send(
         self, business: Business, sms: OutboundSms
@@ -396,92 +522,6 @@ class Flow:
             return "their number cannot receive texts"
         return None
 
-    # -- notifications ----------------------------------------------------------------------------
-
-    async def enqueue_notifications(
-        self,
-        business: Business,
-        lead_id: int,
-        kind: str,
-        context: dict[str, Any],
-        *,
-        cause: str,
-        using: BaseDBAsyncClient,
-    ) -> list[int]:
-        """One delivery row and one job per sink, in the caller's transaction."""
-        job_ids = []
-        for index, selection in enumerate(business.sinks):
-            delivery = await Delivery.create(
-                business=business.slug,
-                lead_id=lead_id,
-                sink=selection.use,
-                sink_index=index,
-                kind=kind,
-                using_db=using,
-            )
-            job_id = await self.hub.enqueue(
-                NOTIFY,
-                {"delivery_id": delivery.id, **context},
-                dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
-                business=business.slug,
-                using=using,
-            )
-            if job_id is not None:
-                job_ids.append(job_id)
-        return job_ids
-
-    async def run_notify(self, job: ClaimedJob) -> None:
-        hub = self.hub
-        delivery = await Delivery.get_or_none(id=job.payload["delivery_id"])
-        if delivery is None:
-            raise Discard("the delivery record no longer exists")
-        if delivery.status == "delivered":
-            return
-        business = hub.config.businesses.get(delivery.business)
-        sinks = hub.sinks(delivery.business) if business else []
-        if (
-            business is None
-            or delivery.sink_index >= len(sinks)
-            or sinks[delivery.sink_index].name != delivery.sink
-        ):
-            delivery.status, delivery.error = "failed", "the sink is no longer configured"
-            await delivery.save()
-            raise Discard(delivery.error)
-        sink = sinks[delivery.sink_index]
-        lead = await Lead.get(id=delivery.lead_id)  # type: ignore[attr-defined]
-        notification = await hub.notifications.build(business, lead, delivery.kind, job.payload)
-        try:
-            result = await sink.deliver(notification)
-        except Exception as exc:
-            log.exception("sink %r raised", sink.name)
-            from hub.types import DeliveryResult
-
-            result = DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
-        delivery.attempts += 1
-        delivery.error = result.error
-        if result.status == "delivered":
-            delivery.status, delivery.reference, delivery.delivered_at = (
-                "delivered",
-                result.reference,
-                hub.clock.now(),
-            )
-        elif result.status == "retry" and job.attempt < job.max_attempts:
-            await delivery.save()
-            raise Retry(result.error or "sink asked to retry", after=result.retry_after)
-        else:
-            delivery.status = "failed"
-        await delivery.save()
-        async with in_transaction() as tx:
-            await leads.record(
-                lead.id,
-                "notified" if delivery.status == "delivered" else "notify_failed",
-                at=hub.clock.now(),
-                using=tx,
-                sink=sink.name,
-                delivery_id=delivery.id,
-                error=delivery.error,
-            )
-
     # -- inbound (see hub.inbound) ----------------------------------------------------------------
 
     async def receive_sms(self, business: Business, provider: str, sms: InboundSms) -> None:
@@ -495,6 +535,11 @@ class Flow:
         from hub import inbound
 
         await inbound.receive_delivery_report(self.hub, business, provider, report)
+
+
+def _in_cooldown(business: Business, contact: Contact, at: datetime) -> bool:
+    last = contact.last_text_back_at
+    return last is not None and at - last < timedelta(seconds=business.text_back.cooldown)
 
 
 async def opt_out(

@@ -106,6 +106,52 @@ class OpeningHours:
                 return True
         return False
 
+    def _intervals(
+        self, moment: datetime, timezone: str, days: int = 8
+    ) -> list[tuple[datetime, datetime]]:
+        """Open intervals from the start of ``moment``'s local day, for ``days`` days, in order
+        (holidays left out). Local wall-clock times, converted through the timezone's rules."""
+        zone = ZoneInfo(timezone)
+        local = moment.astimezone(zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        found = []
+        for offset in range(-1, days):
+            day = (midnight + timedelta(days=offset)).date()
+            for start, end in self.windows.get(day.weekday(), ()):
+                if day in self.holidays:
+                    continue
+                begin = datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=start)
+                stop_day = day if end > start else day + timedelta(days=1)
+                stop = datetime.combine(stop_day, datetime.min.time(), zone) + timedelta(
+                    minutes=end
+                )
+                found.append((begin, stop))
+        return sorted(found)
+
+    def next_open(self, moment: datetime, timezone: str) -> datetime | None:
+        """``moment`` itself if open then, else when the next window opens (``None`` if never
+        within a week)."""
+        for begin, stop in self._intervals(moment, timezone):
+            if begin <= moment < stop:
+                return moment
+            if begin > moment:
+                return begin
+        return None
+
+    def add_open_time(
+        self, moment: datetime, timezone: str, duration: timedelta
+    ) -> datetime | None:
+        """The moment ``duration`` of opening time after ``moment`` ("in one business hour")."""
+        remaining = duration
+        for begin, stop in self._intervals(moment, timezone, days=31):
+            if stop <= moment:
+                continue
+            start = max(begin, moment)
+            if start + remaining <= stop:
+                return start + remaining
+            remaining -= stop - start
+        return None
+
     @property
     def always_closed(self) -> bool:
         return not any(self.windows.values())

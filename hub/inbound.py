@@ -1,9 +1,13 @@
 """Texts from customers and delivery reports from providers.
 
 An inbound text is stored once per provider message id (the inbox table makes retried webhooks
-no-ops), lands in the caller's open lead, and is either a compliance keyword (STOP / START /
-HELP families, answered at once) or a reply, which a job runs through the business's parser
-chain. Delivery reports only ever move a message's status forward, whatever order they come in.
+no-ops), lands in the caller's open lead, and stops anything still waiting to reach them (a
+delayed text-back, a nudge, the owner reminder). It is then either a compliance keyword — the
+STOP / START / HELP families, answered at once — or a reply, which a job runs through the
+business's parser chain. After the first reply the hub asks once for what is still missing,
+then sends the owner one clean summary; an emergency reaches the owner at once.
+
+Delivery reports only ever move a message's status forward, whatever order they come in.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from hub import leads
+from hub import followups, leads
 from hub.config import Business
 from hub.exceptions import Refused
-from hub.flow import opt_out
+from hub.flow import TEXT_BACK, opt_out
 from hub.jobs import ClaimedJob, Discard
-from hub.models import Direction, InboxEvent, Lead, Message, OptOut
+from hub.models import Delivery, Direction, InboxEvent, Lead, Message, OptOut
 from hub.phone import caller_number
 from hub.types import (
     DeliveryReport,
@@ -41,6 +45,7 @@ log = logging.getLogger("hub.inbound")
 
 PROCESS_REPLY = "process_reply"
 SEND_REPLY = "send_reply"
+LEAD_FIELDS = ("service", "zip", "urgency", "name")
 
 STOP_WORDS = frozenset(
     {
@@ -91,18 +96,17 @@ async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundS
         log.warning("ignoring a text to %s from %r: not a phone number", business.slug, sms.sender)
         return
     at = sms.at or hub.clock.now()
-    intent = (
-        _PROVIDER_INTENTS.get(sms.provider_keyword)
-        if sms.provider_keyword
-        else keyword_intent(sms.body)
-    )
+    if sms.provider_keyword:
+        intent, source = _PROVIDER_INTENTS.get(sms.provider_keyword), "provider"
+    else:
+        intent, source = keyword_intent(sms.body), "keyword"
     job_ids: list[int] = []
     try:
         async with in_transaction() as tx:
             await InboxEvent.create(
                 provider=provider, event_key=f"sms:{sms.message_id}", using_db=tx
             )
-            lead, _ = await leads.open_lead(business, sender, at=at, using=tx)
+            lead, _, _ = await leads.open_lead(business, sender, at=at, using=tx)
             message = await Message.create(
                 business=business.slug,
                 lead_id=lead.id,
@@ -115,6 +119,7 @@ async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundS
                 provider_message_id=sms.message_id,
                 status=str(MessageStatus.RECEIVED),
                 status_rank=MessageStatus.RECEIVED.rank,
+                created_at=at,
                 using_db=tx,
             )
             await leads.record(
@@ -126,30 +131,38 @@ async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundS
                 message_id=message.id,
                 intent=str(intent) if intent else None,
             )
-            job_ids = await _act_on(hub, business, lead, message, intent, sms, tx)
-            # The customer wrote first: a text-back still waiting would now be noise, but the
-            # owner must still hear about the call.
-            if await hub.jobs.cancel(
-                [f"text_back:lead:{lead.id}"], now_ms=hub.clock.now_ms(), using=tx
-            ):
-                reason = (
-                    "they opted out of texts"
-                    if intent == Intent.OPT_OUT
-                    else "they texted us first"
-                )
-                job_ids += await hub.flow.enqueue_notifications(
-                    business,
-                    lead.id,
-                    "new_lead",
-                    {"reason": reason},
-                    cause=f"message:{message.id}:call",
-                    using=tx,
-                )
+            job_ids = await _act_on(hub, business, lead, message, intent, source, sms, tx)
+            job_ids += await _stop_waiting_work(hub, business, lead, message, intent, tx)
     except IntegrityError:
         if await InboxEvent.filter(provider=provider, event_key=f"sms:{sms.message_id}").exists():
             return  # a retried webhook
         raise
     hub.after_commit(job_ids)
+
+
+async def _stop_waiting_work(
+    hub: Hub,
+    business: Business,
+    lead: Lead,
+    message: Message,
+    intent: Intent | None,
+    tx: BaseDBAsyncClient,
+) -> list[int]:
+    """The customer wrote: a text-back, nudge or owner reminder still waiting would now be
+    noise. The owner must still hear about a call whose text-back never went out."""
+    now_ms = hub.clock.now_ms()
+    await hub.jobs.cancel(followups.reminder_keys(lead.id), now_ms=now_ms, using=tx)
+    if not await hub.jobs.cancel([f"{TEXT_BACK}:lead:{lead.id}"], now_ms=now_ms, using=tx):
+        return []
+    reason = "they opted out of texts" if intent == Intent.OPT_OUT else "they texted us first"
+    return await hub.notifications.enqueue(
+        business,
+        lead.id,
+        "new_lead",
+        {"reason": reason},
+        cause=f"message:{message.id}:call",
+        using=tx,
+    )
 
 
 async def _act_on(
@@ -158,13 +171,13 @@ async def _act_on(
     lead: Lead,
     message: Message,
     intent: Intent | None,
+    source: str,
     sms: InboundSms,
     tx: BaseDBAsyncClient,
 ) -> list[int]:
     now = hub.clock.now()
     provider_answered = sms.provider_keyword is not None
     if intent == Intent.OPT_OUT:
-        source = "provider" if provider_answered else "keyword"
         changed = await opt_out(
             business.slug, lead.phone, source=source, detail=sms.body[:200], at=now, using=tx
         )
@@ -204,6 +217,7 @@ async def _reply(
     tx: BaseDBAsyncClient,
     *,
     respect_opt_out: bool = True,
+    context: dict[str, Any] | None = None,
 ) -> list[int]:
     job_id = await hub.enqueue(
         SEND_REPLY,
@@ -212,8 +226,9 @@ async def _reply(
             "template": template,
             "cause": cause.id,
             "respect_opt_out": respect_opt_out,
+            "context": context or {},
         },
-        dedupe_key=f"{SEND_REPLY}:{cause.id}",
+        dedupe_key=f"{SEND_REPLY}:{template}:{cause.id}",
         business=business.slug,
         using=tx,
     )
@@ -241,7 +256,8 @@ async def run_send_reply(hub: Hub, job: ClaimedJob) -> None:
     if business is None:
         raise Discard(f"business {lead.business!r} is no longer configured")
     template = job.payload["template"]
-    body = hub.templates.render(f"sms/{template}.txt", business, lead=lead)
+    context = job.payload.get("context") or {}
+    body = hub.templates.render(f"sms/{template}.txt", business, lead=lead, **context)
     cause = await Message.get_or_none(id=job.payload["cause"])
     await hub.flow.send_text(
         job,
@@ -249,88 +265,124 @@ async def run_send_reply(hub: Hub, job: ClaimedJob) -> None:
         lead,
         purpose=template,
         body=body,
-        source_key=f"{template}:{job.payload['cause']}",
+        source_key=f"{template}:{lead.id}"
+        if template == "follow_up"
+        else f"{template}:{job.payload['cause']}",
         sender_number=cause.business_number if cause else None,
         respect_opt_out=job.payload["respect_opt_out"],
     )
 
 
 async def run_process_reply(hub: Hub, job: ClaimedJob) -> None:
-    """Run the business's parsers over a reply, update the lead, and tell the owner."""
+    """Run the business's parsers over a reply, update the lead, and decide what comes next:
+    an urgent alert, a follow-up question for what is missing, or the owner's summary."""
     message = await Message.get_or_none(id=job.payload["message_id"])
-    if message is None or message.lead_id is None:  # type: ignore[attr-defined]
+    if message is None or message.lead_id is None:
         raise Discard("the message or its lead no longer exists")
     business = hub.config.businesses.get(message.business)
     if business is None:
         raise Discard(f"business {message.business!r} is no longer configured")
-    received = business.local_time(message.created_at)
+    lead = await Lead.get(id=message.lead_id)
+    found, sources = await _parse(hub, business, message)
+    now = hub.clock.now()
+    async with in_transaction() as tx:
+        await _apply(lead, found, sources, message, now, tx)
+        job_ids = await _next_step(hub, business, lead, message, tx)
+    hub.after_commit(job_ids)
+
+
+async def _parse(
+    hub: Hub, business: Business, message: Message
+) -> tuple[ParsedReply, dict[str, str]]:
+    """The chain: each parser fills what the earlier ones left empty."""
     context = ParseContext(
         business=business.slug,
         timezone=business.timezone,
-        received_at=received,
+        received_at=business.local_time(message.created_at),
         services={name: tuple(words) for name, words in business.services.items()},
     )
     found = ParsedReply()
-    changes: list[tuple[str, str, Any, Any]] = []
-    lead = await Lead.get(id=message.lead_id)  # type: ignore[attr-defined]
+    sources: dict[str, str] = {}
     for parser in hub.parsers(business.slug):
         try:
             parsed = await parser.parse(message.body, context)
         except Exception:
             log.exception("reply parser %r failed on message %d", parser.name, message.id)
             continue
-        before = found
-        found = parsed.merged_over(found)
-        for field in ("service", "zip", "urgency", "name"):
-            if getattr(before, field) is None and getattr(found, field) is not None:
-                changes.append(
-                    (f"plugin:{parser.name}", field, getattr(lead, field), getattr(found, field))
-                )
-        if before.callback is None and found.callback is not None:
-            changes.append(
-                (f"plugin:{parser.name}", "callback", lead.callback_start, found.callback.start)
-            )
-    now = hub.clock.now()
-    async with in_transaction() as tx:
-        for actor, field, old, new in changes:
-            if old == new:
-                continue
-            if field == "callback":
-                lead.callback_start = new
-                lead.callback_end = found.callback.end if found.callback else None
-            else:
-                setattr(lead, field, new)
-            await leads.record(
-                lead.id,
-                "field",
-                at=now,
-                actor=actor,
-                using=tx,
-                field=field,
-                before=_plain(old),
-                after=_plain(new),
-                message_id=message.id,
-            )
-        await lead.save(using_db=tx)
-        job_ids = await hub.flow.enqueue_notifications(
-            business,
+        merged = parsed.merged_over(found)
+        for field in (*LEAD_FIELDS, "callback"):
+            if getattr(found, field) is None and getattr(merged, field) is not None:
+                sources[field] = f"plugin:{parser.name}"
+        found = merged
+    return found, sources
+
+
+async def _apply(
+    lead: Lead,
+    found: ParsedReply,
+    sources: dict[str, str],
+    message: Message,
+    now: Any,
+    tx: BaseDBAsyncClient,
+) -> None:
+    """Write what the reply said into the lead; a later reply that corrects a field wins, and
+    the timeline shows each change and who made it."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    for field in LEAD_FIELDS:
+        new = getattr(found, field)
+        if new is not None and new != getattr(lead, field):
+            changes[field] = (getattr(lead, field), new)
+            setattr(lead, field, new)
+    if found.callback is not None and found.callback.start != lead.callback_start:
+        changes["callback"] = (lead.callback_start, found.callback.start)
+        lead.callback_start, lead.callback_end = found.callback.start, found.callback.end
+    if not changes:
+        return
+    await lead.save(using_db=tx)
+    for field, (before, after) in changes.items():
+        await leads.record(
             lead.id,
-            "reply",
-            {"message_id": message.id},
-            cause=f"message:{message.id}",
+            "field",
+            at=now,
+            actor=sources.get(field, "parser"),
             using=tx,
+            field=field,
+            before=_plain(before),
+            after=_plain(after),
+            message_id=message.id,
         )
-    hub.after_commit(job_ids)
+
+
+async def _next_step(
+    hub: Hub, business: Business, lead: Lead, message: Message, tx: BaseDBAsyncClient
+) -> list[int]:
+    job_ids: list[int] = []
+    if lead.urgency == "emergency":
+        job_ids += await followups.alert_owner(hub, business, lead, tx)
+    if await Delivery.filter(lead_id=lead.id, kind=followups.SUMMARY).using_db(tx).exists():
+        # The owner has the summary: later replies reach them as they come.
+        return job_ids + await hub.notifications.enqueue(
+            business, lead.id, "reply", {}, cause=f"message:{message.id}", using=tx
+        )
+    missing = [field for field in ("service", "zip") if not getattr(lead, field)]
+    asked = await Message.filter(source_key=f"follow_up:{lead.id}").using_db(tx).exists()
+    if missing and business.follow_ups.ask_missing and not asked:
+        job_ids += await _reply(
+            hub, business, lead, "follow_up", message, tx, context={"missing": missing}
+        )
+        await followups.wait_for_answer(hub, business, lead, tx)
+        return job_ids
+    return job_ids + await followups.send_summary(hub, business, lead, tx)
 
 
 async def receive_delivery_report(
     hub: Hub, business: Business, provider: str, report: DeliveryReport
 ) -> None:
-    event_key = f"status:{report.message_id}:{report.status}:{report.error_code or ''}"
+    event_key = f"status:{report.message_id}:{report.status}:{report.error_code or ''}"[:255]
     job_ids: list[int] = []
     try:
         async with in_transaction() as tx:
-            await InboxEvent.create(provider=provider, event_key=event_key[:255], using_db=tx)
+            await InboxEvent.create(provider=provider, event_key=event_key, using_db=tx)
             message = await Message.get_or_none(
                 provider=provider, provider_message_id=report.message_id, using_db=tx
             )
@@ -339,53 +391,55 @@ async def receive_delivery_report(
                     "delivery report for unknown message %s from %s", report.message_id, provider
                 )
                 return
-            rank = report.status.rank
-            # Forward only: "delivered" arriving before "sent" must not be overwritten by it.
-            updated = (
-                await Message.filter(id=message.id, status_rank__lt=rank)
-                .using_db(tx)
-                .update(status=str(report.status), status_rank=rank, error_code=report.error_code)
-            )
-            lead_id = message.lead_id  # type: ignore[attr-defined]
-            reason = None
-            if report.recipient_issue is not None:
-                reason = await hub.flow.apply_recipient_issue(
-                    business,
-                    message.phone,
-                    report.recipient_issue,
-                    f"delivery report {report.error_code or report.status}",
-                    tx,
-                )
-            if (
-                updated
-                and report.status in {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
-                and lead_id
-            ):
-                await leads.record(
-                    lead_id,
-                    "text_undelivered",
-                    at=hub.clock.now(),
-                    using=tx,
-                    message_id=message.id,
-                    error_code=report.error_code,
-                )
-                # The customer never got our text: the owner has to call them.
-                job_ids = await hub.flow.enqueue_notifications(
-                    business,
-                    lead_id,
-                    "cannot_text",
-                    {
-                        "reason": reason
-                        or f"our text was not delivered (error {report.error_code or 'unknown'})"
-                    },
-                    cause=f"message:{message.id}",
-                    using=tx,
-                )
+            job_ids = await _record_report(hub, business, message, report, tx)
     except IntegrityError:
-        if await InboxEvent.filter(provider=provider, event_key=event_key[:255]).exists():
+        if await InboxEvent.filter(provider=provider, event_key=event_key).exists():
             return
         raise
     hub.after_commit(job_ids)
+
+
+async def _record_report(
+    hub: Hub, business: Business, message: Message, report: DeliveryReport, tx: BaseDBAsyncClient
+) -> list[int]:
+    rank = report.status.rank
+    # Forward only: "delivered" arriving before "sent" must not be overwritten by it.
+    updated = (
+        await Message.filter(id=message.id, status_rank__lt=rank)
+        .using_db(tx)
+        .update(status=str(report.status), status_rank=rank, error_code=report.error_code)
+    )
+    reason = None
+    if report.recipient_issue is not None:
+        reason = await hub.flow.apply_recipient_issue(
+            business,
+            message.phone,
+            report.recipient_issue,
+            f"delivery report {report.error_code or report.status}",
+            tx,
+        )
+    lead_id = message.lead_id
+    failed = report.status in {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+    if not (updated and failed and lead_id):
+        return []
+    await leads.record(
+        lead_id,
+        "text_undelivered",
+        at=hub.clock.now(),
+        using=tx,
+        message_id=message.id,
+        error_code=report.error_code,
+    )
+    # The customer never got our text: the owner has to call them.
+    reason = reason or f"our text was not delivered (error {report.error_code or 'unknown'})"
+    return await hub.notifications.enqueue(
+        business,
+        lead_id,
+        "cannot_text",
+        {"reason": reason},
+        cause=f"message:{message.id}",
+        using=tx,
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -44,6 +44,15 @@ class Retry(Exception):
         self.after = after
 
 
+class Snooze(Exception):
+    """Raise from a job handler to run it again at ``until`` without using up an attempt
+    (quiet hours, a rate limit): waiting is not failing."""
+
+    def __init__(self, reason: str, *, until_ms: int) -> None:
+        super().__init__(reason)
+        self.until_ms = until_ms
+
+
 class Discard(Exception):
     """Raise from a job handler to stop trying: the job ends ``failed`` with this reason."""
 

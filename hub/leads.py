@@ -12,6 +12,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hub.config import Business
+from hub.jobs import JobQueue
 from hub.models import Call, Contact, Direction, Lead, LeadEvent, LeadStatus, Message, OptOut
 from hub.types import LeadSummary
 
@@ -26,8 +27,9 @@ def open_key(business: str, phone: str) -> str:
 
 async def open_lead(
     business: Business, phone: str, *, at: datetime, using: BaseDBAsyncClient
-) -> tuple[Lead, bool]:
-    """The caller's open lead with this business, created (with its contact) if there is none.
+) -> tuple[Lead, bool, Contact]:
+    """The caller's open lead with this business (and whether it is new), created with its
+    contact if there is none.
 
     ``get_or_create`` inserts inside a savepoint and re-reads on a unique violation, so two
     webhooks racing for the same new caller on PostgreSQL end with one lead, not an error.
@@ -38,7 +40,7 @@ async def open_lead(
         defaults={"business": business.slug, "contact_id": contact.id, "phone": phone},
         using_db=using,
     )
-    return lead, created
+    return lead, created, contact
 
 
 async def record(
@@ -57,12 +59,23 @@ async def record(
 
 
 async def set_status(
-    lead: Lead, status: LeadStatus, *, at: datetime, actor: str, using: BaseDBAsyncClient
+    lead: Lead,
+    status: LeadStatus,
+    *,
+    at: datetime,
+    actor: str,
+    using: BaseDBAsyncClient,
+    jobs: JobQueue | None = None,
 ) -> bool:
     """Move a lead to ``status``; ``False`` if it already was. Closing frees the caller to get a
-    new lead on their next call; reopening fails if they already have one."""
+    new lead on their next call; reopening fails if they already have one. Any change stops
+    the nudge and the owner reminder (pass the hub's ``jobs``)."""
     if lead.status == status:
         return False
+    if jobs is not None:
+        from hub.followups import reminder_keys
+
+        await jobs.cancel(reminder_keys(lead.id), now_ms=int(at.timestamp() * 1000), using=using)
     before = lead.status
     lead.status = status
     if status == LeadStatus.CLOSED:

@@ -42,6 +42,8 @@ class Contact(Model):
     #: What a line-type lookup said (``mobile``, ``landline``...), cached: lookups cost money.
     line_type = fields.CharField(max_length=32, null=True)
     line_type_checked_at = fields.DatetimeField(null=True)
+    #: When this caller was last sent a text-back: the repeat-caller cooldown counts from here.
+    last_text_back_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +57,7 @@ class Lead(Model):
     contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
         "hub.Contact", related_name="leads", on_delete=fields.RESTRICT
     )
+    contact_id: int  # set by Tortoise; declared for type checkers
     phone = fields.CharField(max_length=32)
     status = fields.CharEnumField(LeadStatus, max_length=16, default=LeadStatus.NEW)
     #: ``"business:phone"`` while open, ``NULL`` when closed, so at most one open lead per caller.
@@ -85,6 +88,7 @@ class Call(Model):
     lead: fields.ForeignKeyNullableRelation[Lead] = fields.ForeignKeyField(
         "hub.Lead", related_name="calls", null=True, on_delete=fields.SET_NULL
     )
+    lead_id: int | None
     caller = fields.CharField(max_length=64, null=True)
     called = fields.CharField(max_length=32)
     outcome = fields.CharField(max_length=16)
@@ -109,6 +113,7 @@ class Message(Model):
     lead: fields.ForeignKeyNullableRelation[Lead] = fields.ForeignKeyField(
         "hub.Lead", related_name="messages", null=True, on_delete=fields.SET_NULL
     )
+    lead_id: int | None
     phone = fields.CharField(max_length=32)
     #: The business's number this conversation uses (the number called or texted).
     business_number = fields.CharField(max_length=32, null=True)
@@ -131,7 +136,7 @@ class Message(Model):
     class Meta:
         table = "hub_message"
         unique_together = (("provider", "provider_message_id"),)
-        indexes = (("business", "phone"),)
+        indexes = (("business", "phone"), ("business", "purpose", "created_at"))
 
 
 class OptOut(Model):
@@ -174,6 +179,7 @@ class LeadEvent(Model):
     lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
         "hub.Lead", related_name="events", on_delete=fields.CASCADE
     )
+    lead_id: int
     at = fields.DatetimeField()
     #: ``system``, ``customer``, ``owner``, ``plugin:NAME``, ``cli``...
     actor = fields.CharField(max_length=64)
@@ -192,6 +198,7 @@ class Delivery(Model):
     lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
         "hub.Lead", related_name="deliveries", on_delete=fields.CASCADE
     )
+    lead_id: int
     sink = fields.CharField(max_length=64)
     sink_index = fields.SmallIntField()
     kind = fields.CharField(max_length=32)

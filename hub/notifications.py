@@ -1,25 +1,68 @@
-"""Wording owner notifications: one template per kind, ``templates/notify/KIND.txt``.
+"""Telling the owner: one delivery row and one durable job per sink, and the wording.
 
-The first line of a rendered notification is ``Subject: ...``; the rest is the body. Sinks get
-both, plus the lead itself for bodies of their own (HTML email, CRM fields).
+Each sink gets its own job, so a failing CRM neither blocks nor repeats the email. The words
+come from ``templates/notify/KIND.txt``: its first line is ``Subject: ...``, the rest the body.
+Sinks get both, plus the lead itself for bodies of their own (HTML email, CRM fields).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from hub import leads
 from hub.config import Business
-from hub.models import Lead
-from hub.types import Notification
+from hub.jobs import ClaimedJob, Discard, Retry
+from hub.models import Delivery, Lead
+from hub.types import DeliveryResult, DeliveryStatus, Notification
 
 if TYPE_CHECKING:
     from hub.core import Hub
+
+log = logging.getLogger("hub.notify")
+
+NOTIFY = "notify"
 
 
 class Notifications:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+
+    async def enqueue(
+        self,
+        business: Business,
+        lead_id: int,
+        kind: str,
+        context: dict[str, Any],
+        *,
+        cause: str,
+        using: BaseDBAsyncClient,
+    ) -> list[int]:
+        """One delivery row and one job per sink, in the caller's transaction. ``cause`` names
+        what the notification is about, so the same cause never notifies twice."""
+        job_ids = []
+        for index, selection in enumerate(self.hub.config.businesses[business.slug].sinks):
+            delivery = await Delivery.create(
+                business=business.slug,
+                lead_id=lead_id,
+                sink=selection.use,
+                sink_index=index,
+                kind=kind,
+                using_db=using,
+            )
+            job_id = await self.hub.enqueue(
+                NOTIFY,
+                {"delivery_id": delivery.id, **context},
+                dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
+                business=business.slug,
+                using=using,
+            )
+            if job_id is not None:
+                job_ids.append(job_id)
+        return job_ids
 
     async def build(
         self, business: Business, lead: Lead, kind: str, context: dict[str, Any]
@@ -41,3 +84,52 @@ class Notifications:
         else:
             subject, text = f"{business.name}: lead #{lead.id}", rendered
         return Notification(kind=kind, lead=summary, subject=subject, text=text, urgent=urgent)
+
+    async def run(self, job: ClaimedJob) -> None:
+        """The ``notify`` job: deliver one notification through one sink."""
+        hub = self.hub
+        delivery = await Delivery.get_or_none(id=job.payload["delivery_id"])
+        if delivery is None:
+            raise Discard("the delivery record no longer exists")
+        if delivery.status == "delivered":
+            return
+        business = hub.config.businesses.get(delivery.business)
+        sinks = hub.sinks(delivery.business) if business else []
+        if (
+            business is None
+            or delivery.sink_index >= len(sinks)
+            or sinks[delivery.sink_index].name != delivery.sink
+        ):
+            delivery.status, delivery.error = "failed", "the sink is no longer configured"
+            await delivery.save()
+            raise Discard(delivery.error)
+        sink = sinks[delivery.sink_index]
+        lead = await Lead.get(id=delivery.lead_id)
+        notification = await self.build(business, lead, delivery.kind, job.payload)
+        try:
+            result = await sink.deliver(notification)
+        except Exception as exc:
+            log.exception("sink %r raised", sink.name)
+            result = DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
+        delivery.attempts += 1
+        delivery.error = result.error
+        if result.status == DeliveryStatus.DELIVERED:
+            delivery.status, delivery.reference = "delivered", result.reference
+            delivery.delivered_at = hub.clock.now()
+        elif result.status == DeliveryStatus.RETRY and job.attempt < job.max_attempts:
+            await delivery.save()
+            raise Retry(result.error or "the sink asked to retry", after=result.retry_after)
+        else:
+            delivery.status = "failed"
+        async with in_transaction() as tx:
+            await delivery.save(using_db=tx)
+            await leads.record(
+                lead.id,
+                "notified" if delivery.status == "delivered" else "notify_failed",
+                at=hub.clock.now(),
+                using=tx,
+                sink=sink.name,
+                notification=delivery.kind,
+                delivery_id=delivery.id,
+                error=delivery.error,
+            )

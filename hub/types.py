@@ -79,7 +79,9 @@ class CallEvent:
 
     ``caller`` is passed through as received (the core decides what is anonymous or invalid);
     ``outcome`` is what the source knows: the core classifies missed calls into after-hours
-    by the business's opening hours in its timezone.
+    by the business's opening hours in its timezone. ``outbound`` marks the business calling a
+    customer (``caller`` is then the business's number and ``called`` the customer): a call
+    back, which stops a text-back still waiting.
     """
 
     call_id: str
@@ -89,6 +91,7 @@ class CallEvent:
     at: datetime | None = None
     forwarded_from: str | None = None
     recording_url: str | None = None
+    outbound: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hub.clock import to_ms
-from hub.jobs import ClaimedJob, Discard, JobQueue, Retry
+from hub.jobs import ClaimedJob, Discard, JobQueue, Retry, Snooze
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -143,6 +143,11 @@ class Worker:
             if kind is None:
                 raise Retry(f"no handler for job kind {job.kind!r} in this process")
             await kind.handler(self.hub, job)
+        except Snooze as exc:
+            await self.queue.retry(
+                job, str(exc), run_at_ms=exc.until_ms, now_ms=clock.now_ms(), snooze=True
+            )
+            log.info("job %d (%s) waits: %s", job.id, job.kind, exc)
         except Retry as exc:
             delay = exc.after if exc.after is not None else self._backoff(job)
             await self.queue.retry(

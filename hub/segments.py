@@ -1,0 +1,41 @@
+"""How many SMS segments a text costs.
+
+A text that fits the GSM 03.38 alphabet is sent in 7-bit encoding: 160 characters in one
+segment, 153 per segment once split (the rest carries the concatenation header); characters of
+the extension table (``{ } [ ] ~ \\ | ^ €`` and form feed) take two. One character outside it
+(an emoji, a curly quote, ``á``...) switches the whole text to UCS-2: 70, then 67 per segment,
+with characters beyond the Basic Multilingual Plane taking two code units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets or UTF-16 code units
+    count: int
+    #: Characters that forced UCS-2, to show the author what to change.
+    non_gsm: str = ""
+
+
+def count_segments(text: str) -> Segments:
+    non_gsm = "".join(
+        sorted({ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION})
+    )
+    if not non_gsm:
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        count = 1 if units <= 160 else math.ceil(units / 153)
+        return Segments("GSM-7", units, count)
+    units = len(text.encode("utf-16-le")) // 2
+    count = 1 if units <= 70 else math.ceil(units / 67)
+    return Segments("UCS-2", units, count, non_gsm)
