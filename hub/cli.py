@@ -175,7 +175,9 @@ def migrate(config_path: Path | None) -> None:
 @main.command()
 @config_option
 def check(config_path: Path | None) -> None:
-    """Validate hub.yaml and every plugin setting; print every problem with its path."""
+    """Validate hub.yaml, every plugin setting and every template; print every problem."""
+    from hub.templating import check_templates
+
     plugins = _plugins()
     config = _config(config_path, plugins)
     hub = Hub(config, plugins)
@@ -187,8 +189,17 @@ def check(config_path: Path | None) -> None:
         if provider.config is selection.config
         for problem in provider.problems()
     ]
+    warnings: list[str] = []
+    for slug, business in config.businesses.items():
+        for issue in check_templates(hub.templates, business):
+            line = f"{issue.where}: {issue.message}" + (
+                "" if issue.where.startswith("businesses.") else f" (business {slug})"
+            )
+            (warnings if issue.warning else problems).append(line)
     for problem in problems:
         click.secho(f"error: {problem}", fg="red", err=True)
+    for warning in dict.fromkeys(warnings):
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     if problems:
         raise click.exceptions.Exit(2)
     businesses = len(config.businesses)
@@ -424,6 +435,38 @@ def leads_set_status(config_path: Path | None, lead_id: int, status: str) -> Non
 
     changed = _run(_with_db(hub, update))
     click.echo(f"lead {lead_id}: {status}" + ("" if changed else " (unchanged)"))
+
+
+@leads_group.command("reply")
+@config_option
+@click.argument("lead_id", type=int)
+@click.argument("text")
+def leads_reply(config_path: Path | None, lead_id: int, text: str) -> None:
+    """Text a customer as staff. It goes out through the running hub's worker, after the same
+    checks as every text: opt-out, quiet hours."""
+    import uuid
+
+    from hub import inbound
+    from hub.models import Lead
+
+    hub = _hub(config_path)
+
+    async def queue() -> int | None:
+        lead = await Lead.get_or_none(id=lead_id)
+        if lead is None:
+            raise click.ClickException(f"no lead {lead_id}")
+        business = hub.config.business(lead.business)
+        return await inbound.queue_text(
+            hub,
+            business,
+            lead,
+            "staff_reply",
+            source_key=f"staff_reply:{uuid.uuid4().hex}",
+            context={"text": text},
+        )
+
+    job_id = _run(_with_db(hub, queue))
+    click.echo(f"queued as job {job_id}; the hub's worker sends it")
 
 
 def _lead_dict(lead: Any) -> dict[str, Any]:

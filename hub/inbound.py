@@ -219,20 +219,50 @@ async def _reply(
     respect_opt_out: bool = True,
     context: dict[str, Any] | None = None,
 ) -> list[int]:
-    job_id = await hub.enqueue(
+    # One follow-up question per lead, however many replies come in; other answers are one
+    # per message they answer.
+    source = f"{template}:{lead.id}" if template == "follow_up" else f"{template}:{cause.id}"
+    job_id = await queue_text(
+        hub,
+        business,
+        lead,
+        template,
+        source_key=source,
+        sender_number=cause.business_number,
+        respect_opt_out=respect_opt_out,
+        context=context,
+        using=tx,
+    )
+    return [job_id] if job_id else []
+
+
+async def queue_text(
+    hub: Hub,
+    business: Business,
+    lead: Lead,
+    template: str,
+    *,
+    source_key: str,
+    sender_number: str | None = None,
+    respect_opt_out: bool = True,
+    context: dict[str, Any] | None = None,
+    using: BaseDBAsyncClient | None = None,
+) -> int | None:
+    """Queue a text to a lead from ``templates/sms/TEMPLATE.txt``: a reply, or staff writing."""
+    return await hub.enqueue(
         SEND_REPLY,
         {
             "lead_id": lead.id,
             "template": template,
-            "cause": cause.id,
+            "source_key": source_key,
+            "sender_number": sender_number,
             "respect_opt_out": respect_opt_out,
             "context": context or {},
         },
-        dedupe_key=f"{SEND_REPLY}:{template}:{cause.id}",
+        dedupe_key=f"{SEND_REPLY}:{source_key}",
         business=business.slug,
-        using=tx,
+        using=using,
     )
-    return [job_id] if job_id else []
 
 
 async def _process(
@@ -256,19 +286,17 @@ async def run_send_reply(hub: Hub, job: ClaimedJob) -> None:
     if business is None:
         raise Discard(f"business {lead.business!r} is no longer configured")
     template = job.payload["template"]
-    context = job.payload.get("context") or {}
-    body = hub.templates.render(f"sms/{template}.txt", business, lead=lead, **context)
-    cause = await Message.get_or_none(id=job.payload["cause"])
+    body = hub.templates.render(
+        f"sms/{template}.txt", business, lead=lead, **job.payload["context"]
+    )
     await hub.flow.send_text(
         job,
         business,
         lead,
         purpose=template,
         body=body,
-        source_key=f"{template}:{lead.id}"
-        if template == "follow_up"
-        else f"{template}:{job.payload['cause']}",
-        sender_number=cause.business_number if cause else None,
+        source_key=job.payload["source_key"],
+        sender_number=job.payload["sender_number"],
         respect_opt_out=job.payload["respect_opt_out"],
     )
 

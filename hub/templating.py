@@ -13,6 +13,7 @@ texting a customer a blank. HTML templates autoescape: customer texts are untrus
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,120 @@ def _local_time(value: Any, business: Business, fmt: str = "%a %b %-d, %-I:%M %p
     if value is None:
         return ""
     return str(business.local_time(value).strftime(fmt))
+
+
+# -- checking templates (hub check) ---------------------------------------------------------------
+
+#: Texts to customers and owners, by template name, and whether the opt-out line may be added
+#: (the first text of a conversation gets it).
+SMS_TEMPLATES = {
+    "sms/text_back.txt": True,
+    "sms/text_back_after_hours.txt": True,
+    "sms/follow_up.txt": True,
+    "sms/nudge.txt": True,
+    "sms/help.txt": False,
+    "sms/opt_out_confirmation.txt": False,
+    "sms/opt_in_confirmation.txt": False,
+    "sms/owner_alert.txt": False,
+}
+NOTIFY_TEMPLATES = (
+    "notify/new_lead.txt",
+    "notify/summary.txt",
+    "notify/reply.txt",
+    "notify/urgent.txt",
+    "notify/reminder.txt",
+    "notify/cannot_text.txt",
+    "email/lead.html",
+)
+MAX_SEGMENTS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateIssue:
+    where: str
+    message: str
+    warning: bool = False
+
+
+def check_templates(templates: Templates, business: Business) -> list[TemplateIssue]:
+    """Render every template for ``business`` with sample data: syntax errors and unknown
+    variables are errors; a text longer than two SMS segments is a warning."""
+    from hub.segments import count_segments
+
+    issues = []
+    context = _sample_context(business)
+    for name in (*SMS_TEMPLATES, *NOTIFY_TEMPLATES):
+        stem = Path(name).name.split(".", 1)[0]
+        where = (
+            f"businesses.{business.slug}.templates.{stem}" if stem in business.templates else name
+        )
+        try:
+            text = templates.render(name, business, **context)
+        except jinja2.TemplateSyntaxError as exc:
+            issues.append(TemplateIssue(where, f"syntax error on line {exc.lineno}: {exc.message}"))
+            continue
+        except jinja2.UndefinedError as exc:
+            issues.append(TemplateIssue(where, f"unknown variable: {exc.message}"))
+            continue
+        except jinja2.TemplateError as exc:
+            issues.append(TemplateIssue(where, f"cannot render: {exc}"))
+            continue
+        if name in SMS_TEMPLATES:
+            body = with_opt_out_line(text) if SMS_TEMPLATES[name] else text
+            segments = count_segments(body)
+            if segments.count > MAX_SEGMENTS:
+                why = f" because of {segments.non_gsm!r}" if segments.non_gsm else ""
+                issues.append(
+                    TemplateIssue(
+                        where,
+                        f"renders to {segments.count} SMS segments: {segments.units} characters "
+                        f"in {segments.encoding}{why}; keep it to {MAX_SEGMENTS}",
+                        warning=True,
+                    )
+                )
+    return issues
+
+
+def _sample_context(business: Business) -> dict[str, Any]:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from hub.types import LeadSummary, Notification
+
+    now = datetime.now(UTC)
+    summary = LeadSummary(
+        id=42, business=business.slug, business_name=business.name, status="new",
+        caller="+15125550123", call_count=2, first_call_at=now, last_call_at=now,
+        outcome="missed", after_hours=False, name="Maria Lopez", service="water heater",
+        zip="78704", urgency="soon", callback_start=now, callback_end=now,
+        customer_words=("Water heater is leaking, 78704. This is Maria",),
+        voicemail_url="https://example.com/voicemail.mp3",
+    )  # fmt: skip
+    lead = SimpleNamespace(
+        id=42, phone=summary.caller, name=summary.name, service=summary.service, zip=summary.zip,
+        urgency=summary.urgency, status="new", callback_start=now, callback_end=None,
+    )  # fmt: skip
+    call = SimpleNamespace(at=now, after_hours=False, called=business.numbers[0], outcome="missed")
+    return {
+        "lead": _Either(lead, summary),
+        "call": call,
+        "missing": ["zip"],
+        "urgent": False,
+        "url": None,
+        "texted": True,
+        "reason": None,
+        "notification": Notification("summary", summary, "New lead", "body"),
+    }
+
+
+class _Either:
+    """A sample lead that answers as the stored lead (texts) or its summary (notifications)."""
+
+    def __init__(self, *sources: Any) -> None:
+        self._sources = sources
+
+    def __getattr__(self, name: str) -> Any:
+        for source in self._sources:
+            if hasattr(source, name):
+                return getattr(source, name)
+        raise AttributeError(name)

@@ -6,8 +6,11 @@
      "outcome": "missed", "at": "2026-11-26T14:03:00-06:00"}
 
 ``outcome`` is ``missed``, ``answered``, ``voicemail`` or ``after_hours``; ``at`` is optional
-(default: when the hub received it). The request carries ``X-Hub-Signature-256:
-sha256=<hex HMAC-SHA256 of the raw body under the secret>``, as GitHub-style webhooks do.
+(default: when the hub received it). ``"direction": "outbound"`` reports the business calling a
+customer back (``from`` is then the business's number): it stops a text-back still waiting.
+
+The request carries ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body under the
+secret>``, as GitHub-style webhooks do.
 Unsigned → 401, wrong signature → 403; nothing is stored either way.
 """
 
@@ -98,6 +101,9 @@ class GenericCallSource(CallSource):
         except ValueError:
             choices = ", ".join(o.value for o in CallOutcome)
             raise Refused(400, f"`outcome` must be one of {choices}") from None
+        direction = data.get("direction", "inbound")
+        if direction not in {"inbound", "outbound"}:
+            raise Refused(400, "`direction` must be inbound or outbound")
         at = None
         if data.get("at") is not None:
             try:
@@ -107,7 +113,13 @@ class GenericCallSource(CallSource):
             if at.tzinfo is None:
                 raise Refused(400, "`at` must include a UTC offset")
         return CallEvent(
-            call_id=call_id, caller=caller, called=called, outcome=outcome, at=at, raw=data
+            call_id=call_id,
+            caller=caller,
+            called=called,
+            outcome=outcome,
+            at=at,
+            outbound=direction == "outbound",
+            raw=data,
         )
 
 
