@@ -156,16 +156,17 @@ class JobQueue:
         return "CAST(? AS JSONB)" if self.db.dialect == "postgres" else "?"
 
     async def claim(
-        self, worker_id: str, limit: int, *, now_ms: int, lease_ms: int
+        self, worker_id: str, limit: int, *, now_ms: int, locked_until_ms: int
     ) -> list[ClaimedJob]:
-        """Claim up to ``limit`` due jobs, highest priority and oldest first."""
+        """Claim up to ``limit`` jobs due at ``now_ms``, highest priority and oldest first,
+        leased until ``locked_until_ms`` (wall-clock time: see ``rescue``)."""
         rows = await self.connection.execute_query_dict(
-            self._claim_sql, [worker_id, now_ms + lease_ms, now_ms, limit]
+            self._claim_sql, [worker_id, locked_until_ms, now_ms, limit]
         )
         return [self._claimed(row, worker_id) for row in rows]
 
     async def claim_ids(
-        self, worker_id: str, ids: Sequence[int], *, now_ms: int, lease_ms: int
+        self, worker_id: str, ids: Sequence[int], *, now_ms: int, locked_until_ms: int
     ) -> list[ClaimedJob]:
         """Claim these jobs if they are still available and due: the hand-off from the process
         that just committed them, with no polling delay."""
@@ -173,7 +174,7 @@ class JobQueue:
             return []
         statement = self.db.sql(self._claim_ids_sql.format(ids=", ".join("?" * len(ids))))
         rows = await self.connection.execute_query_dict(
-            statement, [worker_id, now_ms + lease_ms, now_ms, *ids]
+            statement, [worker_id, locked_until_ms, now_ms, *ids]
         )
         return [self._claimed(row, worker_id) for row in rows]
 
@@ -247,7 +248,10 @@ class JobQueue:
 
     async def rescue(self, *, now_ms: int) -> int:
         """Return jobs whose lease expired (their worker died or hung) to the queue, or fail
-        those out of attempts. Returns how many were rescued."""
+        those out of attempts. Returns how many were rescued.
+
+        Leases are about whether a worker is alive, so ``now_ms`` here is wall-clock time, while
+        ``run_at_ms`` follows the hub's clock (which tests move by hours at a time)."""
         statement = self.db.sql(
             "UPDATE hub_job SET"
             " state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,"

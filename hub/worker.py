@@ -14,11 +14,11 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from hub.clock import to_ms
 from hub.jobs import ClaimedJob, Discard, JobQueue, Retry, Snooze
 
 if TYPE_CHECKING:
@@ -98,21 +98,22 @@ class Worker:
             heartbeat.cancel()
 
     async def _claim_some(self) -> int:
-        now = self.hub.clock.now_ms()
-        if now >= self._next_rescue_ms:
-            self._next_rescue_ms = now + self.rescue_interval_ms
-            rescued = await self.queue.rescue(now_ms=now)
+        wall = _wall_ms()
+        if wall >= self._next_rescue_ms:
+            self._next_rescue_ms = wall + self.rescue_interval_ms
+            rescued = await self.queue.rescue(now_ms=wall)
             if rescued:
                 log.warning("rescued %d job(s) whose worker stopped", rescued)
         free = self.concurrency - len(self._running)
         if free <= 0:
             return 0
+        now, until = self.hub.clock.now_ms(), wall + self.lease_ms
         jobs: list[ClaimedJob] = []
         if self._handoff:
             ids, self._handoff = self._handoff[:free], self._handoff[free:]
-            jobs = await self.queue.claim_ids(self.id, ids, now_ms=now, lease_ms=self.lease_ms)
+            jobs = await self.queue.claim_ids(self.id, ids, now_ms=now, locked_until_ms=until)
         else:
-            jobs = await self.queue.claim(self.id, free, now_ms=now, lease_ms=self.lease_ms)
+            jobs = await self.queue.claim(self.id, free, now_ms=now, locked_until_ms=until)
         for job in jobs:
             task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
             self._running[job.id] = task
@@ -130,7 +131,7 @@ class Worker:
             await asyncio.sleep(self.lease_ms / 3000)
             try:
                 await self.queue.extend_leases(
-                    self.id, self._running, until_ms=self.hub.clock.now_ms() + self.lease_ms
+                    self.id, self._running, until_ms=_wall_ms() + self.lease_ms
                 )
             except Exception:
                 log.exception("extending leases failed")
@@ -185,10 +186,12 @@ class Worker:
         """
         ran = 0
         for _ in range(max_rounds):
-            now = self.hub.clock.now_ms()
-            await self.queue.rescue(now_ms=now)
+            await self.queue.rescue(now_ms=_wall_ms())
             jobs = await self.queue.claim(
-                self.id, self.concurrency, now_ms=now, lease_ms=self.lease_ms
+                self.id,
+                self.concurrency,
+                now_ms=self.hub.clock.now_ms(),
+                locked_until_ms=_wall_ms() + self.lease_ms,
             )
             if not jobs:
                 return ran
@@ -213,4 +216,5 @@ class Worker:
         log.info("worker %s stopped after %d job(s)", self.id, self.completed)
 
 
-__all__ = ["Worker", "to_ms"]
+def _wall_ms() -> int:
+    return int(time.time() * 1000)

@@ -260,3 +260,51 @@ def test_schema_describes_plugins_and_their_settings():
 def test_example_hub_yaml_is_valid():
     config = load_config(Path(__file__).parent.parent / "hub.yaml", load_plugins())
     assert config.businesses
+
+
+def test_segments_count_gsm7_and_ucs2_correctly():
+    from hub.segments import count_segments
+
+    assert count_segments("a" * 160).count == 1 and count_segments("a" * 161).count == 2
+    assert count_segments("a" * 306).count == 2 and count_segments("a" * 307).count == 3
+    assert count_segments("{" * 80).units == 160  # extension characters take two septets
+    emoji = count_segments("Thanks! 😀" + "a" * 61)  # 71 UTF-16 units: the emoji takes two
+    assert (emoji.encoding, emoji.count, emoji.non_gsm) == ("UCS-2", 2, "😀")
+    assert count_segments("é ñ ü à ¿").encoding == "GSM-7"  # in the GSM alphabet
+    assert count_segments("á").encoding == "UCS-2"  # not in it
+
+
+def test_hub_check_reports_template_errors_and_long_texts(tmp_path):
+    body = valid_business(
+        call_source={"use": "generic", "secret": "a-long-enough-secret"},
+        sinks=[{"use": "log"}],
+        templates={
+            "text_back": "Hi from {{ busines.name }}",
+            "nudge": "{% if %}",
+            "follow_up": "Thanks so much for getting back to us! 😀 " * 3,
+        },
+    )
+    path = write(tmp_path / "hub.yaml", {"businesses": {"acme": body}})
+    result = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert (
+        "error: businesses.acme.templates.text_back: unknown variable: 'busines' is undefined"
+        in result.stderr
+    )
+    assert "error: businesses.acme.templates.nudge: syntax error on line 1" in result.stderr
+    assert (
+        "warning: businesses.acme.templates.follow_up: renders to 3 SMS segments" in result.stderr
+    )
+    assert "UCS-2 because of '😀'" in result.stderr
+
+
+def test_the_shipped_templates_pass_the_check():
+    config = load_config(Path(__file__).parent.parent / "hub.yaml", load_plugins())
+    from hub.templating import Templates, check_templates
+
+    business = next(iter(config.businesses.values()))
+    assert check_templates(Templates(config), business) == []

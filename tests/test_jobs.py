@@ -101,9 +101,11 @@ async def test_discard_ends_at_once(hub):
 async def test_completion_is_fenced_against_a_rescued_zombie(hub):
     job_id = await enqueue(hub)
     now = hub.clock.now_ms()
-    [zombie] = await hub.jobs.claim("worker-a", 1, now_ms=now, lease_ms=10)
+    [zombie] = await hub.jobs.claim("worker-a", 1, now_ms=now, locked_until_ms=now + 10)
     assert await hub.jobs.rescue(now_ms=now + 1_000) == 1
-    [rescued] = await hub.jobs.claim("worker-b", 1, now_ms=now + 1_000, lease_ms=60_000)
+    [rescued] = await hub.jobs.claim(
+        "worker-b", 1, now_ms=now + 1_000, locked_until_ms=now + 61_000
+    )
     assert rescued.id == zombie.id == job_id and rescued.attempt == 2
     assert await hub.jobs.complete(zombie, now_ms=now + 1_001) is False
     assert await hub.jobs.retry(zombie, "late", run_at_ms=now, now_ms=now) is False
@@ -115,7 +117,7 @@ async def test_completion_is_fenced_against_a_rescued_zombie(hub):
 async def test_snooze_does_not_use_up_an_attempt(hub):
     job_id = await enqueue(hub)
     now = hub.clock.now_ms()
-    [job] = await hub.jobs.claim("w", 1, now_ms=now, lease_ms=1000)
+    [job] = await hub.jobs.claim("w", 1, now_ms=now, locked_until_ms=now + 1000)
     assert await hub.jobs.retry(job, "rate limited", run_at_ms=now, now_ms=now, snooze=True)
     assert (await Job.get(id=job_id)).attempt == 0
 
