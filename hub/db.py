@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -95,6 +96,9 @@ class Database:
         path = self.sqlite_path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+        # Tortoise caches each model's INSERT statement by connection *name*, not dialect: a
+        # PostgreSQL hub started after a SQLite one in the same process would get SQLite's.
+        EXECUTOR_CACHE.clear()
         try:
             # Global fallback: uvicorn runs the lifespan and the requests in different tasks,
             # and Tortoise's context is a contextvar (storage-and-jobs.md 1.1).

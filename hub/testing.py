@@ -23,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,8 +225,6 @@ class RunningHub:
         keyword: str | None = None,
     ) -> httpx.Response:
         """A customer's text, through the memory sender's inbound route."""
-        import uuid
-
         data = {
             "id": message_id or f"in-{uuid.uuid4().hex[:10]}",
             "from": caller,
@@ -309,8 +309,6 @@ def free_port() -> int:
 def signed_call(secret: str = DEFAULT_SECRET, **fields: Any) -> tuple[bytes, dict[str, str]]:
     """Body and headers of a signed ``generic`` call webhook. Defaults: a missed call from
     +15125550123 to +15125550100 with a random id."""
-    import uuid
-
     data = {
         "id": f"call-{uuid.uuid4().hex[:10]}",
         "from": "+15125550123",
@@ -434,6 +432,39 @@ class FakeProviderServer:
         self.stop()
 
 
+# -- PostgreSQL ------------------------------------------------------------------------------------
+
+#: The server throwaway test databases are made on.
+POSTGRES_SERVER = os.environ.get("HUB_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+
+async def _postgres_admin(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres", timeout=3)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A fresh PostgreSQL database on ``$HUB_TEST_POSTGRES`` for the block, dropped after; the
+    test is skipped, saying why, when no server answers. Call it outside the event loop."""
+    name = f"hub_test_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, TimeoutError) as exc:
+        pytest.skip(
+            f"no PostgreSQL server reachable at {POSTGRES_SERVER} ({exc}); set HUB_TEST_POSTGRES"
+        )
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 # -- pytest fixtures ------------------------------------------------------------------------------
 
 
@@ -441,6 +472,13 @@ class FakeProviderServer:
 def hub_dir(tmp_path: Path) -> Path:
     """A temporary directory for a hub.yaml and its SQLite file."""
     return tmp_path
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL database (skips when no server answers)."""
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ import pytest
 from hub.core import Hub
 from hub.jobs import Discard, JobKind, Retry
 from hub.models import Job
-from hub.testing import make_hub, write_config
-
-from .pg import create_database, drop_database
+from hub.testing import make_hub, throwaway_postgres, write_config
 
 calls: list[tuple[int, int]] = []
 
@@ -41,9 +39,8 @@ def database(request):
     if request.param == "sqlite":
         yield "sqlite://hub.sqlite3"
         return
-    url = create_database()
-    yield url
-    drop_database(url)
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture

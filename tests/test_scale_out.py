@@ -16,7 +16,6 @@ from hub.models import Job
 from hub.testing import business, make_hub, write_config
 
 from .dists import make_distribution
-from .pg import pg_database  # noqa: F401 - fixture
 
 #: What a hub in another process can load: the built-in sender and sink, no test plugins.
 PLAIN = {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "log"}])}
@@ -58,8 +57,8 @@ def run_together(
 
 
 @pytest.mark.postgres
-async def test_migrations_started_together_apply_once(pg_database, hub_dir):
-    config = write_config(hub_dir, PLAIN, database=pg_database)
+async def test_migrations_started_together_apply_once(postgres_url, hub_dir):
+    config = write_config(hub_dir, PLAIN, database=postgres_url)
     results = await asyncio.to_thread(
         run_together,
         [[sys.executable, "-m", "hub.cli", "migrate", "--config", str(config)]] * 3,
@@ -71,12 +70,12 @@ async def test_migrations_started_together_apply_once(pg_database, hub_dir):
 
 
 @pytest.mark.postgres
-async def test_many_worker_processes_run_each_job_exactly_once(pg_database, hub_dir, tmp_path):
+async def test_many_worker_processes_run_each_job_exactly_once(postgres_url, hub_dir, tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     make_distribution(site, "hub-recorder", "hub_recorder", RECORDER)
     config = write_config(
-        hub_dir, PLAIN, database=pg_database, worker={"concurrency": 4, "poll_interval": 0.05}
+        hub_dir, PLAIN, database=postgres_url, worker={"concurrency": 4, "poll_interval": 0.05}
     )
     log = tmp_path / "runs.log"
     jobs = 400

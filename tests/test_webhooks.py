@@ -159,3 +159,17 @@ async def test_health_and_readiness(hub_dir, memory):
         assert (await running.client.get("/readyz")).json() == {"status": "ready"}
         page = await running.client.get("/")
         assert "/hooks/acme/generic/call" in page.text
+
+
+async def test_a_late_voicemail_is_attached_to_its_call(hub_dir, memory):
+    hub = make_hub(write_config(hub_dir))
+    async with running_hub(hub) as running:
+        await running.post_call(id="vm-1")
+        source = hub.providers["acme"].call_source
+        assert await source.context.attach_recording("vm-1", "https://example.com/vm-1.mp3")
+        assert not await source.context.attach_recording(
+            "no-such-call", "https://example.com/x.mp3"
+        )
+        assert (
+            await Call.get(provider_call_id="vm-1")
+        ).recording_url == "https://example.com/vm-1.mp3"

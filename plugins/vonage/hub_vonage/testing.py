@@ -1,0 +1,837 @@
+"""Test kit for the ``vonage`` plugin, on top of ``hub.testing``.
+
+- ``FakeVonageServer``: Vonage's SMS API (``POST /sms/json``) and Messages API
+  (``POST /v1/messages``) on 127.0.0.1 over real HTTP, checking credentials the way Vonage does
+  and recording every text; failure modes through ``script(...)`` (any status, delay or body)
+  and ``reject_next(...)`` (an SMS API per-message error such as 1 "throttled").
+- ``VonageWebhooks``: correctly signed Vonage webhooks (voice events with a JWT, SMS API texts
+  and receipts with ``sig`` in all three shapes, Messages API JSON with a JWT), as
+  ``WebhookRequest`` values a test sends with any ``httpx`` client.
+- ``VonageStory``: drives a running hub through whole calls and conversations the way Vonage
+  would, following the NCCOs the hub returns (``missed_call``, ``answered_call``, ``reply``...).
+- ``settings(...)`` / ``vonage_business(...)``: hub.yaml settings wired to a fake.
+
+A provider-neutral story test needs only::
+
+    with FakeVonageServer() as fake:
+        hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake)}))
+        async with running_hub(hub) as running:
+            story = VonageStory(running.client)
+            await story.missed_call("+15125550123")
+            await fake.wait_for_texts(1)
+            await story.reply("+15125550123", "Leaking pipe in 78701")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import jwt
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hub.testing import FakeProviderServer, RecordedRequest, ScriptedResponse, business
+from hub_vonage.signatures import SignatureMethod, make_jwt, sign_sms_params, sms_signature
+
+API_KEY = "abcd1234"
+API_SECRET = "test-api-secret-0123"  # noqa: S105 - the fake's, not anyone's
+SIGNATURE_SECRET = "test-signature-secret-0123456789"  # noqa: S105
+SIGNATURE_METHOD: SignatureMethod = "sha256"
+APPLICATION_ID = "aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab"
+NUMBER = "+15125550100"
+OWNER = "+15125550199"
+CALLER = "+15125550123"
+
+
+@functools.lru_cache(maxsize=1)
+def private_key_pem() -> str:
+    """An RSA key for a test Vonage application (made once per test run)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@functools.lru_cache(maxsize=1)
+def _public_key_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private_key_pem().encode(), password=None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+# -- hub.yaml -------------------------------------------------------------------------------------
+
+
+def settings(
+    fake: FakeVonageServer | None = None, *, api: str = "sms", **overrides: Any
+) -> dict[str, Any]:
+    """Settings for the ``vonage`` call source / sender, pointed at ``fake`` when given."""
+    data: dict[str, Any] = {
+        "api_key": API_KEY,
+        "api_secret": API_SECRET,
+        "signature_secret": SIGNATURE_SECRET,
+        "signature_method": SIGNATURE_METHOD,
+        "api": api,
+    }
+    if api == "messages":
+        data.update(application_id=APPLICATION_ID, private_key=private_key_pem())
+    if fake is not None:
+        data.update(api_host=fake.url, rest_host=fake.url)
+    data.update(overrides)
+    return data
+
+
+def vonage_business(
+    fake: FakeVonageServer | None = None,
+    *,
+    api: str = "sms",
+    call: dict[str, Any] | None = None,
+    sender: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A business (``hub.testing.business``) whose calls and texts go through Vonage: ``call``
+    and ``sender`` add settings to one side; ``overrides`` are business settings."""
+    overrides.setdefault("numbers", [NUMBER])
+    overrides.setdefault("forward_to", OWNER)
+    return business(
+        call_source={"use": "vonage", **settings(fake, api=api), **(call or {})},
+        sms_sender={"use": "vonage", **settings(fake, api=api), **(sender or {})},
+        **overrides,
+    )
+
+
+# -- the fake API ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentText:
+    """A text the fake accepted, whichever API it came through."""
+
+    api: str
+    to: str
+    sender: str
+    body: str
+    client_ref: str | None
+    callback: str | None
+    message_id: str
+    request: RecordedRequest = field(repr=False)
+
+    @property
+    def to_e164(self) -> str:
+        """The recipient as the hub writes numbers (Vonage drops the '+')."""
+        return "+" + self.to
+
+
+class FakeVonageServer(FakeProviderServer):
+    """Vonage's SMS and Messages APIs, as far as a sender uses them."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = API_KEY,
+        api_secret: str = API_SECRET,
+        signature_secret: str | None = SIGNATURE_SECRET,
+        signature_method: SignatureMethod = SIGNATURE_METHOD,
+        application_id: str = APPLICATION_ID,
+    ) -> None:
+        super().__init__()
+        self.api_key, self.api_secret = api_key, api_secret
+        self.signature_secret, self.signature_method = signature_secret, signature_method
+        self.application_id = application_id
+        self.texts: list[SentText] = []
+        self._rejections: list[tuple[str, str]] = []
+        self._ids = itertools.count(1)
+        self._texts_lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Forget every request, text and queued failure (to share one server between tests)."""
+        with self._lock:
+            self.requests.clear()
+            self._script.clear()
+        with self._texts_lock:
+            self.texts.clear()
+        self._rejections.clear()
+        self.received.clear()
+
+    # -- failure modes ----------------------------------------------------------------------------
+
+    def reject_next(self, status: str = "1", error_text: str = "Throttled", times: int = 1) -> None:
+        """Answer the next SMS API sends with HTTP 200 and this per-message ``status``."""
+        self._rejections.extend([(status, error_text)] * times)
+
+    def fail_next(
+        self, status: int = 503, times: int = 1, *, retry_after: float | None = 0
+    ) -> None:
+        """Answer the next requests (either API) with an HTTP error."""
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+        body = {
+            "type": "https://developer.vonage.com/api-errors#server-error",
+            "title": "Service Unavailable",
+        }
+        self.script(*[ScriptedResponse(status, body, headers=headers)] * times)
+
+    # -- waiting ----------------------------------------------------------------------------------
+
+    async def wait_for_texts(self, count: int, timeout: float = 5.0) -> list[SentText]:
+        deadline = time.monotonic() + timeout
+        while len(self.texts) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} text(s), the fake got {len(self.texts)}")
+            await asyncio.sleep(0.01)
+        return list(self.texts)
+
+    # -- the APIs ---------------------------------------------------------------------------------
+
+    async def handle(self, request: Request, recorded: RecordedRequest) -> Response:
+        if request.method == "POST" and recorded.path == "/sms/json":
+            return self._sms(recorded)
+        if request.method == "POST" and recorded.path == "/v1/messages":
+            return self._messages(recorded)
+        return JSONResponse({"title": "Not Found"}, status_code=404)
+
+    def _sms(self, recorded: RecordedRequest) -> Response:
+        content_type = recorded.headers.get("content-type", "")
+        # What the SDK's header leak (#323) produces: a form body labelled as JSON, which the
+        # real API cannot read either.
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            return _sms_answer("2", "Missing api_key (the body is not a form)")
+        form = recorded.form
+        if not self._sms_authorized(recorded, form):
+            return _sms_answer("4", "Bad Credentials")
+        for key in ("to", "from", "text"):
+            if not form.get(key):
+                return _sms_answer("2", f"Missing {key} param")
+        if self._rejections:
+            status, text = self._rejections.pop(0)
+            return _sms_answer(status, text)
+        message_id = f"0A{next(self._ids):014X}"
+        self._record(
+            SentText(
+                "sms",
+                form["to"],
+                form["from"],
+                form["text"],
+                form.get("client-ref"),
+                form.get("callback"),
+                message_id,
+                recorded,
+            )
+        )
+        return JSONResponse(
+            {
+                "message-count": "1",
+                "messages": [
+                    {
+                        "to": form["to"],
+                        "message-id": message_id,
+                        "status": "0",
+                        "remaining-balance": "10.0",
+                        "message-price": "0.0075",
+                        "network": "310004",
+                        **({"client-ref": form["client-ref"]} if form.get("client-ref") else {}),
+                    }
+                ],
+            }
+        )
+
+    def _sms_authorized(self, recorded: RecordedRequest, form: dict[str, str]) -> bool:
+        header = recorded.headers.get("authorization", "")
+        if header.startswith("Basic "):
+            expected = base64.b64encode(f"{self.api_key}:{self.api_secret}".encode()).decode()
+            return header == f"Basic {expected}"
+        if "sig" in form and self.signature_secret is not None:
+            expected = sms_signature(form, self.signature_secret, self.signature_method)
+            return form.get("api_key") == self.api_key and form["sig"].lower() == expected
+        return form.get("api_key") == self.api_key and form.get("api_secret") == self.api_secret
+
+    def _messages(self, recorded: RecordedRequest) -> Response:
+        if not recorded.headers.get("content-type", "").startswith("application/json"):
+            return _problem(415, "Unsupported Media Type", "send JSON")
+        header = recorded.headers.get("authorization", "")
+        if not self._messages_authorized(header):
+            return _problem(401, "Unauthorized", "invalid credentials")
+        try:
+            data = recorded.json
+        except ValueError:
+            return _problem(422, "Invalid params", "the body is not JSON")
+        if data.get("channel") != "sms" or data.get("message_type") != "text":
+            return _problem(422, "Invalid params", "only SMS text is faked")
+        for key in ("to", "from", "text"):
+            if not data.get(key):
+                return _problem(422, "Invalid params", f"`{key}` is required")
+        if str(data["to"]).startswith("+"):
+            return _problem(422, "Invalid params", "`to` must be E.164 without '+'")
+        message_uuid = str(uuid.uuid4())
+        self._record(
+            SentText(
+                "messages",
+                data["to"],
+                data["from"],
+                data["text"],
+                data.get("client_ref"),
+                data.get("webhook_url"),
+                message_uuid,
+                recorded,
+            )
+        )
+        return JSONResponse({"message_uuid": message_uuid}, status_code=202)
+
+    def _messages_authorized(self, header: str) -> bool:
+        if header.startswith("Bearer "):
+            try:
+                claims = jwt.decode(header[7:], _public_key_pem(), algorithms=["RS256"])
+            except jwt.PyJWTError:
+                return False
+            return claims.get("application_id") == self.application_id
+        if header.startswith("Basic "):
+            expected = base64.b64encode(f"{self.api_key}:{self.api_secret}".encode()).decode()
+            return header == f"Basic {expected}"
+        return False
+
+    def _record(self, text: SentText) -> None:
+        with self._texts_lock:
+            self.texts.append(text)
+
+    def __enter__(self) -> FakeVonageServer:
+        self.start()
+        return self
+
+
+def _sms_answer(status: str, error_text: str) -> JSONResponse:
+    return JSONResponse(
+        {"message-count": "1", "messages": [{"status": status, "error-text": error_text}]}
+    )
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    body = {
+        "type": f"https://developer.vonage.com/api-errors#{status}",
+        "title": title,
+        "detail": detail,
+        "instance": str(uuid.uuid4()),
+    }
+    return JSONResponse(body, status_code=status)
+
+
+# -- signed webhooks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One webhook as Vonage would send it; ``send`` it with any ``httpx.AsyncClient``."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+
+    async def send(self, client: httpx.AsyncClient) -> httpx.Response:
+        return await client.request(
+            self.method, self.url, headers=self.headers, content=self.content
+        )
+
+    def with_headers(self, **headers: str) -> WebhookRequest:
+        return WebhookRequest(self.method, self.url, {**self.headers, **headers}, self.content)
+
+
+def _digits(number: str) -> str:
+    return number.removeprefix("+")
+
+
+class VonageWebhooks:
+    """Builds signed webhooks for one business's ``vonage`` routes.
+
+    ``secret=None`` builds them unsigned. ``now`` supplies the signing time (default: the real
+    clock); pass the hub's clock when a test moves time.
+    """
+
+    def __init__(
+        self,
+        business: str = "acme",
+        *,
+        number: str = NUMBER,
+        owner: str = OWNER,
+        secret: str | None = SIGNATURE_SECRET,
+        method: SignatureMethod = SIGNATURE_METHOD,
+        api_key: str = API_KEY,
+        application_id: str | None = APPLICATION_ID,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.base = f"/hooks/{business}/vonage"
+        self.number, self.owner = number, owner
+        self.secret, self.method = secret, method
+        self.api_key, self.application_id = api_key, application_id
+        self.now = now
+
+    # -- signing ----------------------------------------------------------------------------------
+
+    def jwt_post(self, url: str, payload: dict[str, Any]) -> WebhookRequest:
+        """POST ``payload`` as JSON, signed with a JWT whose ``payload_hash`` covers it."""
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.secret is not None:
+            token = make_jwt(
+                self.secret,
+                body,
+                iat=self.now(),
+                api_key=self.api_key,
+                application_id=self.application_id,
+            )
+            headers["Authorization"] = f"Bearer {token}"
+        return WebhookRequest("POST", self._url(url), headers, body)
+
+    def jwt_get(self, url: str, query: dict[str, str]) -> WebhookRequest:
+        headers = {}
+        if self.secret is not None:
+            token = make_jwt(
+                self.secret,
+                iat=self.now(),
+                api_key=self.api_key,
+                application_id=self.application_id,
+            )
+            headers["Authorization"] = f"Bearer {token}"
+        separator = "&" if "?" in url else "?"
+        return WebhookRequest("GET", f"{self._url(url)}{separator}{urlencode(query)}", headers)
+
+    def sig_request(self, path: str, params: dict[str, Any], shape: str = "json") -> WebhookRequest:
+        """An SMS API webhook signed with ``sig``, as a query (``get``), a form or JSON."""
+        data = {key: str(value) for key, value in params.items()}
+        if self.secret is not None:
+            data["nonce"] = str(uuid.uuid4())
+            data = sign_sms_params(data, self.secret, self.method, timestamp=int(self.now()))
+        url = self._url(path)
+        if shape == "get":
+            return WebhookRequest("GET", f"{url}?{urlencode(data)}")
+        if shape == "form":
+            return WebhookRequest(
+                "POST",
+                url,
+                {"Content-Type": "application/x-www-form-urlencoded"},
+                urlencode(data).encode(),
+            )
+        if shape == "json":
+            return WebhookRequest(
+                "POST", url, {"Content-Type": "application/json"}, json.dumps(data).encode()
+            )
+        raise ValueError(f"unknown shape {shape!r} (get, form or json)")
+
+    def _url(self, path: str) -> str:
+        return (
+            path
+            if "://" in path or path.startswith("/hooks/")
+            else f"{self.base}/{path.lstrip('/')}"
+        )
+
+    # -- voice ------------------------------------------------------------------------------------
+
+    def answer(
+        self, call_id: str, caller: str | None = CALLER, *, method: str = "GET"
+    ) -> WebhookRequest:
+        data = {
+            "to": _digits(self.number),
+            "from": _digits(caller) if caller else "",
+            "uuid": call_id,
+            "conversation_uuid": f"CON-{call_id}",
+        }
+        if method == "GET":
+            return self.jwt_get("answer", data)
+        return self.jwt_post("answer", data)
+
+    def owner_event(
+        self,
+        call_id: str,
+        status: str,
+        caller: str | None = CALLER,
+        *,
+        event_url: str | None = None,
+    ) -> WebhookRequest:
+        """An event of the owner's leg, at the connect's event URL (``event_url`` from the
+        hub's NCCO, or the one it would have built)."""
+        url = event_url or "event?" + urlencode(
+            {"call": call_id, "from": caller or "", "to": self.number, "leg": "owner"}
+        )
+        leg = f"OWN-{call_id}"
+        payload: dict[str, Any] = {
+            "from": _digits(self.number),
+            "to": _digits(self.owner),
+            "uuid": leg,
+            "conversation_uuid": f"CON-{call_id}",
+            "status": status,
+            "direction": "outbound",
+            "timestamp": _iso(self.now()),
+        }
+        if status == "machine":  # documented quirk: machine events say call_uuid
+            payload["call_uuid"] = payload.pop("uuid")
+        if status == "completed":
+            payload.update(
+                duration="42", start_time=_iso(self.now() - 42), end_time=_iso(self.now())
+            )
+        return self.jwt_post(url, payload)
+
+    def caller_event(
+        self, call_id: str, status: str, caller: str | None = CALLER
+    ) -> WebhookRequest:
+        """An event of the caller's (inbound) leg, at the application's event URL."""
+        return self.jwt_post(
+            "event",
+            {
+                "from": _digits(caller) if caller else "",
+                "to": _digits(self.number),
+                "uuid": call_id,
+                "conversation_uuid": f"CON-{call_id}",
+                "status": status,
+                "direction": "inbound",
+                "timestamp": _iso(self.now()),
+            },
+        )
+
+    def screen(self, url: str) -> WebhookRequest:
+        """The owner's leg fetching its ``onAnswer`` NCCO."""
+        return self.jwt_get(url, {})
+
+    def screen_input(self, url: str, digits: str | None) -> WebhookRequest:
+        return self.jwt_post(
+            url,
+            {
+                "dtmf": {"digits": digits or "", "timed_out": digits is None},
+                "speech": {},
+                "uuid": "OWN-leg",
+                "conversation_uuid": "CON",
+                "timestamp": _iso(self.now()),
+            },
+        )
+
+    def recording(
+        self, url: str, recording_url: str = "https://api.nexmo.com/v1/files/rec-1"
+    ) -> WebhookRequest:
+        return self.jwt_post(
+            url,
+            {
+                "recording_url": recording_url,
+                "recording_uuid": "rec-1",
+                "conversation_uuid": "CON",
+                "start_time": _iso(self.now() - 10),
+                "end_time": _iso(self.now()),
+                "size": 12345,
+            },
+        )
+
+    # -- SMS API ----------------------------------------------------------------------------------
+
+    def inbound_sms(
+        self,
+        sender: str,
+        text: str,
+        *,
+        message_id: str | None = None,
+        shape: str = "json",
+        extra: dict[str, Any] | None = None,
+    ) -> WebhookRequest:
+        params = {
+            "msisdn": _digits(sender),
+            "to": _digits(self.number),
+            "messageId": message_id or f"IN{uuid.uuid4().hex[:14].upper()}",
+            "text": text,
+            "type": "text",
+            "keyword": text.split()[0].upper() if text.split() else "",
+            "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.now())),
+            "api-key": self.api_key,
+            **(extra or {}),
+        }
+        return self.sig_request("sms", params, shape)
+
+    def multipart_sms(
+        self, sender: str, parts: Iterable[str], *, concat_ref: str = "42", shape: str = "json"
+    ) -> list[WebhookRequest]:
+        """One webhook per part of a long text, in order (shuffle them to test reassembly)."""
+        texts = list(parts)
+        return [
+            self.inbound_sms(
+                sender,
+                text,
+                shape=shape,
+                extra={
+                    "concat": "true",
+                    "concat-ref": concat_ref,
+                    "concat-total": str(len(texts)),
+                    "concat-part": str(number),
+                },
+            )
+            for number, text in enumerate(texts, start=1)
+        ]
+
+    def delivery_receipt(
+        self,
+        message_id: str,
+        status: str = "delivered",
+        *,
+        err_code: str = "0",
+        to: str = CALLER,
+        client_ref: str | None = None,
+        shape: str = "json",
+    ) -> WebhookRequest:
+        params = {
+            "msisdn": _digits(to),
+            "to": _digits(self.number),
+            "network-code": "310004",
+            "messageId": message_id,
+            "price": "0.0075",
+            "status": status,
+            "scts": time.strftime("%y%m%d%H%M", time.gmtime(self.now())),
+            "err-code": err_code,
+            "api-key": self.api_key,
+            "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.now())),
+            **({"client-ref": client_ref} if client_ref else {}),
+        }
+        return self.sig_request("sms-status", params, shape)
+
+    # -- Messages API -----------------------------------------------------------------------------
+
+    def inbound_message(
+        self, sender: str, text: str, *, message_uuid: str | None = None
+    ) -> WebhookRequest:
+        return self.jwt_post(
+            "sms",
+            {
+                "channel": "sms",
+                "message_uuid": message_uuid or str(uuid.uuid4()),
+                "to": _digits(self.number),
+                "from": _digits(sender),
+                "timestamp": _iso(self.now()),
+                "text": text,
+                "message_type": "text",
+                "sms": {
+                    "num_messages": "1",
+                    "keyword": text.split()[0].upper() if text.split() else "",
+                },
+                "usage": {"price": "0.0057", "currency": "EUR"},
+            },
+        )
+
+    def message_status(
+        self,
+        message_uuid: str,
+        status: str = "delivered",
+        *,
+        error_code: str | None = None,
+        to: str = CALLER,
+        client_ref: str | None = None,
+    ) -> WebhookRequest:
+        payload: dict[str, Any] = {
+            "message_uuid": message_uuid,
+            "to": _digits(to),
+            "from": _digits(self.number),
+            "timestamp": _iso(self.now()),
+            "status": status,
+            "channel": "sms",
+            "usage": {"currency": "EUR", "price": "0.0333"},
+        }
+        if client_ref:
+            payload["client_ref"] = client_ref
+        if error_code:
+            payload["error"] = {
+                "type": f"https://developer.nexmo.com/api-errors/messages-olympus#{error_code}",
+                "title": error_code,
+                "detail": "Message was rejected",
+                "instance": str(uuid.uuid4()),
+            }
+        return self.jwt_post("sms-status", payload)
+
+
+def _iso(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(moment))
+
+
+# -- whole stories --------------------------------------------------------------------------------
+
+
+@dataclass
+class CallTrace:
+    """What happened on the wire during one driven call."""
+
+    call_id: str
+    responses: list[httpx.Response] = field(default_factory=list)
+
+    @property
+    def answer_ncco(self) -> list[dict[str, Any]]:
+        ncco: list[dict[str, Any]] = self.responses[0].json()
+        return ncco
+
+    @property
+    def last_ncco(self) -> list[dict[str, Any]] | None:
+        last = self.responses[-1]
+        return last.json() if last.status_code == 200 and last.content else None
+
+
+class VonageStory:
+    """Plays Vonage's side of calls and texts against a running hub, over real HTTP.
+
+    Each call starts at the answer webhook and follows the URLs in the NCCO the hub returns
+    (the connect's event URL, the screening URL), so what is tested is the wiring a real
+    Vonage would see.
+    """
+
+    provider = "vonage"
+
+    def __init__(self, client: httpx.AsyncClient, webhooks: VonageWebhooks | None = None) -> None:
+        self.client = client
+        self.webhooks = webhooks or VonageWebhooks()
+
+    async def _send(self, request: WebhookRequest) -> httpx.Response:
+        response = await request.send(self.client)
+        if response.status_code >= 400:
+            raise AssertionError(
+                f"{request.method} {request.url} → {response.status_code}: {response.text}"
+            )
+        return response
+
+    async def call(self, caller: str | None = CALLER, call_id: str | None = None) -> CallTrace:
+        """Only the answer webhook: enough for after-hours and catch mode."""
+        trace = CallTrace(call_id or f"CALL-{uuid.uuid4().hex[:12]}")
+        trace.responses.append(await self._send(self.webhooks.answer(trace.call_id, caller)))
+        return trace
+
+    async def missed_call(
+        self, caller: str | None = CALLER, *, call_id: str | None = None, how: str = "timeout"
+    ) -> CallTrace:
+        """A call the owner does not take: the owner's leg ends ``how`` (timeout, busy,
+        unanswered, rejected, failed, machine), or the caller gives up (``how="caller_hangup"``).
+        Outside opening hours (or in catch mode) the answer alone decides."""
+        trace = await self.call(caller, call_id)
+        event_url = connect_event_url(trace.answer_ncco)
+        if event_url is None:
+            return trace
+        if how == "caller_hangup":
+            trace.responses.append(
+                await self._send(
+                    self.webhooks.owner_event(trace.call_id, "ringing", caller, event_url=event_url)
+                )
+            )
+            trace.responses.append(
+                await self._send(
+                    self.webhooks.owner_event(
+                        trace.call_id, "cancelled", caller, event_url=event_url
+                    )
+                )
+            )
+            trace.responses.append(
+                await self._send(self.webhooks.caller_event(trace.call_id, "completed", caller))
+            )
+            return trace
+        if how == "machine":
+            for status in ("ringing", "answered", "machine", "completed"):
+                trace.responses.append(
+                    await self._send(
+                        self.webhooks.owner_event(
+                            trace.call_id, status, caller, event_url=event_url
+                        )
+                    )
+                )
+            return trace
+        trace.responses.append(
+            await self._send(
+                self.webhooks.owner_event(trace.call_id, "ringing", caller, event_url=event_url)
+            )
+        )
+        trace.responses.append(
+            await self._send(
+                self.webhooks.owner_event(trace.call_id, how, caller, event_url=event_url)
+            )
+        )
+        return trace
+
+    async def answered_call(
+        self, caller: str | None = CALLER, *, call_id: str | None = None
+    ) -> CallTrace:
+        """The owner picks up (pressing 1 when screening), talks, and the call ends."""
+        trace = await self.call(caller, call_id)
+        event_url = connect_event_url(trace.answer_ncco)
+        if event_url is None:
+            raise AssertionError("the hub did not ring the owner")
+        for status in ("ringing", "answered"):
+            trace.responses.append(
+                await self._send(
+                    self.webhooks.owner_event(trace.call_id, status, caller, event_url=event_url)
+                )
+            )
+        screen_url = screening_url(trace.answer_ncco)
+        if screen_url is not None:
+            await self.owner_presses(trace, "1")
+        trace.responses.append(
+            await self._send(self.webhooks.caller_event(trace.call_id, "completed", caller))
+        )
+        trace.responses.append(
+            await self._send(
+                self.webhooks.owner_event(trace.call_id, "completed", caller, event_url=event_url)
+            )
+        )
+        return trace
+
+    async def owner_presses(self, trace: CallTrace, digits: str | None) -> httpx.Response:
+        """The screening step on the owner's leg: fetch its NCCO, answer its input
+        (``digits=None``: nobody pressed anything, as a voicemail box does)."""
+        screen_url = screening_url(trace.answer_ncco)
+        if screen_url is None:
+            raise AssertionError("the hub's NCCO has no screening step")
+        screen = await self._send(self.webhooks.screen(screen_url))
+        trace.responses.append(screen)
+        input_url = next(a["eventUrl"][0] for a in screen.json() if a.get("action") == "input")
+        response = await self._send(self.webhooks.screen_input(input_url, digits))
+        trace.responses.append(response)
+        return response
+
+    async def delivery_receipt(
+        self, text: SentText, status: str = "delivered", *, error_code: str | None = None
+    ) -> httpx.Response:
+        """Vonage's receipt for a text the fake accepted, through the API that sent it:
+        SMS API ``status``/``err-code`` (``delivered``, ``failed``...), Messages API
+        ``status``/``error`` (``delivered``, ``rejected``...)."""
+        if text.api == "messages":
+            request = self.webhooks.message_status(
+                text.message_id, status, error_code=error_code, to=text.to_e164
+            )
+        else:
+            request = self.webhooks.delivery_receipt(
+                text.message_id, status, err_code=error_code or "0", to=text.to_e164
+            )
+        return await self._send(request)
+
+    async def reply(self, caller: str, text: str, *, shape: str = "json") -> httpx.Response:
+        """The caller texts the business (SMS API webhook; ``shape="messages"`` for the
+        Messages API's)."""
+        if shape == "messages":
+            return await self._send(self.webhooks.inbound_message(caller, text))
+        return await self._send(self.webhooks.inbound_sms(caller, text, shape=shape))
+
+
+def connect_event_url(ncco: list[dict[str, Any]]) -> str | None:
+    for action in ncco:
+        if action.get("action") == "connect":
+            return str(action["eventUrl"][0])
+    return None
+
+
+def screening_url(ncco: list[dict[str, Any]]) -> str | None:
+    for action in ncco:
+        if action.get("action") == "connect":
+            on_answer = action["endpoint"][0].get("onAnswer")
+            return str(on_answer["url"]) if on_answer else None
+    return None

@@ -1,0 +1,35 @@
+"""Fixtures for the vonage plugin's tests (``hub_dir`` and ``memory`` come from ``hub.testing``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hub_vonage.testing import FakeVonageServer
+
+from hub.testing import throwaway_postgres
+
+
+@pytest.fixture(scope="session")
+def _fake_server() -> Iterator[FakeVonageServer]:
+    with FakeVonageServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(_fake_server: FakeVonageServer) -> Iterator[FakeVonageServer]:
+    """Vonage's SMS and Messages APIs on 127.0.0.1, with nothing recorded or queued."""
+    _fake_server.reset()
+    yield _fake_server
+    _fake_server.reset()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The hub's database URL: SQLite, and a throwaway PostgreSQL database when a server
+    answers at $HUB_TEST_POSTGRES (the plugin keeps multipart texts there with raw SQL)."""
+    if request.param == "sqlite":
+        yield "sqlite://hub.sqlite3"
+        return
+    with throwaway_postgres() as url:
+        yield url
