@@ -32,7 +32,7 @@ class TinyParser(ReplyParser):
         )
 
 
-class tiny_plugin:  # noqa: N801
+class tiny_plugin:
     @staticmethod
     @hookimpl
     def hub_register_reply_parsers(register):
@@ -228,8 +228,9 @@ async def test_owner_is_reminded_after_a_business_hour_unless_the_lead_moves(
         await running.post_call(id="rem-2", caller="+15125550112")
         await running.wait_for(lambda: len(memory.notifications) == 2)
         lead_two = await Lead.get(phone="+15125550112")
-        from hub import leads
         from tortoise.transactions import in_transaction
+
+        from hub import leads
 
         async with in_transaction() as tx:
             await leads.set_status(
