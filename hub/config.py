@@ -217,7 +217,9 @@ class Business(_Strict):
     owner: Owner = Field(default_factory=Owner)
     call_source: PluginSelection
     sms_sender: SenderSelection
-    reply_parsers: list[PluginSelection] = Field(default_factory=list)
+    reply_parsers: list[PluginSelection] = Field(
+        default_factory=list, description="Parsers run in order on each reply (default: rules)"
+    )
     sinks: list[PluginSelection] = Field(default_factory=list)
     text_back: TextBack = Field(default_factory=TextBack)
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
@@ -507,6 +509,7 @@ class _Loader:
             return None
         data = _overlay(defaults, body)
         data["slug"] = slug
+        data.setdefault("reply_parsers", [{"use": "rules"}])  # the default reader of replies
         configs = self._plugin_configs(prefix, data, file)
         try:
             business = Business.model_validate(data)

@@ -13,7 +13,6 @@ Delivery reports only ever move a message's status forward, whatever order they 
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
@@ -26,6 +25,7 @@ from hub.flow import TEXT_BACK, opt_out
 from hub.jobs import ClaimedJob, Discard
 from hub.models import Delivery, Direction, InboxEvent, Lead, Message, OptOut
 from hub.phone import caller_number
+from hub.rules.intent import classify_intent, is_keyword
 from hub.types import (
     DeliveryReport,
     InboundSms,
@@ -47,26 +47,6 @@ PROCESS_REPLY = "process_reply"
 SEND_REPLY = "send_reply"
 LEAD_FIELDS = ("service", "zip", "urgency", "name")
 
-STOP_WORDS = frozenset(
-    {
-        "stop",
-        "stopall",
-        "stop all",
-        "unsubscribe",
-        "cancel",
-        "end",
-        "quit",
-        "revoke",
-        "optout",
-        "opt out",
-        "opt-out",
-        "remove",
-        "arret",
-        "arrêt",
-    }
-)
-START_WORDS = frozenset({"start", "unstop", "yes"})
-HELP_WORDS = frozenset({"help", "info", "aide"})
 _PROVIDER_INTENTS = {
     KeywordIntent.STOP: Intent.OPT_OUT,
     KeywordIntent.START: Intent.OPT_IN,
@@ -74,17 +54,15 @@ _PROVIDER_INTENTS = {
 }
 
 
-def keyword_intent(body: str) -> Intent | None:
-    """The compliance keyword a whole text is, ignoring case, punctuation and extra spaces."""
-    text = re.sub(r"[^\w\s-]", " ", body.lower())
-    text = re.sub(r"\s+", " ", text).strip(" -")
-    if text in STOP_WORDS:
-        return Intent.OPT_OUT
-    if text in START_WORDS:
-        return Intent.OPT_IN
-    if text in HELP_WORDS:
-        return Intent.HELP
-    return None
+def read_intent(sms: InboundSms) -> tuple[Intent | None, str]:
+    """What a text asks of us (``None``: it is a reply), and how we know: the provider matched
+    a keyword, the whole text is one, or the customer said it in their own words."""
+    if sms.provider_keyword:
+        return _PROVIDER_INTENTS[sms.provider_keyword], "provider"
+    intent = classify_intent(sms.body)
+    if intent == Intent.REPLY:
+        return None, "keyword"
+    return intent, "keyword" if is_keyword(sms.body) else "natural_language"
 
 
 async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundSms) -> None:
@@ -96,10 +74,7 @@ async def receive_sms(hub: Hub, business: Business, provider: str, sms: InboundS
         log.warning("ignoring a text to %s from %r: not a phone number", business.slug, sms.sender)
         return
     at = sms.at or hub.clock.now()
-    if sms.provider_keyword:
-        intent, source = _PROVIDER_INTENTS.get(sms.provider_keyword), "provider"
-    else:
-        intent, source = keyword_intent(sms.body), "keyword"
+    intent, source = read_intent(sms)
     job_ids: list[int] = []
     try:
         async with in_transaction() as tx:

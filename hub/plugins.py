@@ -48,6 +48,7 @@ DEFAULT_PLUGINS = (
     "hub.defaults.log",
     "hub.defaults.email",
     "hub.defaults.jobs",
+    "hub.defaults.rules",
 )
 
 _REGISTER_HOOKS: dict[str, Kind] = {

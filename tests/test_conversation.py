@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from hub import ParsedReply, ReplyParser, SendResult, hookimpl
 from hub.models import Contact, Job, Lead, LeadEvent, Message, OptOut
 from hub.testing import business, eventually, make_hub, running_hub, write_config
@@ -222,3 +224,56 @@ async def test_during_opening_hours_the_regular_text(hub_dir, memory):
         assert response.json()["after_hours"] is False
         text = await eventually(lambda: memory.texts[0])
         assert "Sorry we missed your call" in text.body
+
+
+@pytest.mark.parametrize(
+    ("words", "source"),
+    [
+        ("please stop texting me", "natural_language"),
+        ("No más", "keyword"),
+        ("no más mensajes por favor", "natural_language"),
+        ("wrong number don't text me", "natural_language"),
+        ("STOP ALL", "keyword"),
+        ("opt-out!!", "keyword"),
+    ],
+)
+async def test_opt_outs_in_the_customers_own_words(hub_dir, memory, words, source):
+    hub = await start(hub_dir)
+    async with running_hub(hub) as running:
+        await running.text_in(words)
+        confirmation = await eventually(lambda: memory.texts[0])
+        assert "Acme Plumbing" in confirmation.body
+        opt_out = await OptOut.get(phone="+15125550123")
+        assert opt_out.active and opt_out.source == source
+
+
+async def test_words_that_merely_contain_stop_are_a_reply(hub_dir, memory):
+    hub = await start(hub_dir)
+    async with running_hub(hub) as running:
+        await running.post_call(id="ns-1")
+        await eventually(lambda: memory.notifications[0])
+        await running.text_in("my sink won't stop leaking, 78704")
+        question = await eventually(lambda: memory.texts[1])  # no catalog here: what service?
+        assert "What do you need" in question.body
+        assert not await OptOut.exists()
+
+
+async def test_the_default_parser_reads_replies_with_the_business_catalog(hub_dir, memory):
+    services = {"water heater": ["hot water", "water heater"], "drain cleaning": ["drain", "clog"]}
+    hub = make_hub(write_config(hub_dir, {"acme": business(services=services)}))
+    async with running_hub(hub) as running:
+        await running.post_call(id="rp-1")
+        await eventually(lambda: memory.notifications[0])
+        await running.text_in("No hot water since this morning. 78745. This is Maria, call after 5")
+        summary = await eventually(lambda: memory.notifications[1])
+        lead = summary.lead
+        assert (lead.service, lead.zip, lead.name) == ("water heater", "78745", "Maria")
+        assert lead.callback_start is not None
+        assert business_hour(lead.callback_start) == 17
+        assert summary.kind == "summary" and "water heater" in summary.text
+
+
+def business_hour(moment):
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("America/Chicago")).hour

@@ -193,7 +193,7 @@ async def test_an_emergency_alerts_every_sink_and_the_owners_phone(hub_dir, memo
 async def test_a_quiet_customer_gets_one_nudge(hub_dir, memory, clock):
     async with running_hub(start_hub(hub_dir, clock)) as running:
         await running.post_call(id="n-1")
-        await eventually(lambda: memory.texts[0])
+        await eventually(lambda: Job.get(kind="nudge"))  # queued with the text's outcome
         clock.advance(timedelta(hours=1, minutes=59))
         await settle()
         assert len(memory.texts) == 1
@@ -208,7 +208,7 @@ async def test_a_quiet_customer_gets_one_nudge(hub_dir, memory, clock):
 async def test_no_nudge_once_the_customer_replied(hub_dir, memory, clock):
     async with running_hub(start_hub(hub_dir, clock)) as running:
         await running.post_call(id="n-2")
-        await eventually(lambda: memory.texts[0])
+        await eventually(lambda: Job.get(kind="nudge"))
         await running.text_in("leak under sink 78704")
         await eventually(lambda: memory.notifications[1])
         clock.advance(timedelta(hours=3))

@@ -1,0 +1,129 @@
+"""Per-field accuracy of the ``rules`` reply parser on the labelled replies.
+
+    python bench/parse_accuracy.py            # JSON: accuracy per field and set, counts, speed
+    python bench/parse_accuracy.py --misses   # ... and every wrong field, to stderr
+
+Data, in tests/data (see its README): replies.jsonl, written before the parser and read while
+writing its rules (a development set), and replies_holdout.jsonl, written once the rules were
+done and never used to change them. Every line is parsed with the catalog in services.json.
+A callback start is right within 30 minutes of the label, or when both are null; every other
+field must be equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.rules import read_reply
+from hub.types import ParseContext, ParsedReply
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+FIELDS = ("intent", "service", "zip", "urgency", "callback", "name")
+TOLERANCE = timedelta(minutes=30)
+
+
+SETS = ("replies.jsonl", "replies_holdout.jsonl")
+
+
+def load_services() -> dict[str, tuple[str, ...]]:
+    services = json.loads((DATA / "services.json").read_text())
+    return {name: tuple(synonyms) for name, synonyms in services.items()}
+
+
+def load_rows(name: str) -> list[dict[str, Any]]:
+    lines = (DATA / name).read_text().splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def context_for(row: dict[str, Any], services: dict[str, tuple[str, ...]]) -> ParseContext:
+    received = datetime.fromisoformat(row["now"]).astimezone(ZoneInfo(row["timezone"]))
+    return ParseContext("bench", row["timezone"], received, services)
+
+
+def got_fields(parsed: ParsedReply) -> dict[str, Any]:
+    return {
+        "intent": str(parsed.intent) if parsed.intent else "reply",
+        "service": parsed.service,
+        "zip": parsed.zip,
+        "urgency": parsed.urgency,
+        "callback": parsed.callback.start.isoformat() if parsed.callback else None,
+        "name": parsed.name,
+    }
+
+
+def correct(field: str, want: Any, got: Any) -> bool:
+    if field != "callback":
+        return bool(want == got)
+    if want is None or got is None:
+        return want is None and got is None
+    return abs(datetime.fromisoformat(want["start"]) - datetime.fromisoformat(got)) <= TOLERANCE
+
+
+def score(
+    rows: list[dict[str, Any]], services: dict[str, tuple[str, ...]], misses: bool
+) -> dict[str, Any]:
+    right = dict.fromkeys(FIELDS, 0)
+    labelled = dict.fromkeys(FIELDS, 0)  # rows whose label is not null (nor a plain reply)
+    for row in rows:
+        got = got_fields(read_reply(row["text"], context_for(row, services)))
+        for field in FIELDS:
+            want = row["expected"][field]
+            labelled[field] += want is not None and want != "reply"
+            if correct(field, want, got[field]):
+                right[field] += 1
+            elif misses:
+                shown = want["start"] if field == "callback" and want else want
+                print(f"{field:>8}: want {shown!r} got {got[field]!r}  <- {row['text']!r}",
+                      file=sys.stderr)  # fmt: skip
+    return {
+        "replies": len(rows),
+        "accuracy": {field: round(right[field] / len(rows), 3) for field in FIELDS},
+        "correct": right,
+        "labelled_non_null": labelled,
+        "intents": {
+            intent: sum(row["expected"]["intent"] == intent for row in rows)
+            for intent in ("reply", "opt_out", "opt_in", "help")
+        },
+    }
+
+
+def microseconds_per_reply(
+    rows: list[dict[str, Any]], services: dict[str, tuple[str, ...]]
+) -> float:
+    # Fresh text each time: the parser caches normalized texts.
+    contexts = [context_for(row, services) for row in rows]
+    began = time.perf_counter()
+    for round_ in range(5):
+        for row, context in zip(rows, contexts, strict=True):
+            read_reply(row["text"] + " " * (round_ + 1), context)
+    return (time.perf_counter() - began) / (5 * len(rows)) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--misses", action="store_true", help="print every wrong field to stderr")
+    args = parser.parse_args()
+
+    services = load_services()
+    report: dict[str, Any] = {}
+    everything: list[dict[str, Any]] = []
+    for name in SETS:
+        rows = load_rows(name)
+        if args.misses:
+            print(f"-- {name}", file=sys.stderr)
+        report[name] = score(rows, services, args.misses)
+        everything.extend(rows)
+    report["combined"] = score(everything, services, False)
+    report["microseconds_per_reply"] = round(microseconds_per_reply(everything, services), 1)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
