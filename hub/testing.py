@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import os
 import socket
@@ -266,7 +267,7 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
     while True:
         try:
             result = check()
-            if asyncio.iscoroutine(result):
+            if inspect.isawaitable(result):
                 result = await result
             return result
         except Exception:
