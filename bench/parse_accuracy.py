@@ -8,12 +8,17 @@ writing its rules (a development set), and replies_holdout.jsonl, written once t
 done and never used to change them. Every line is parsed with the catalog in services.json.
 A callback start is right within 30 minutes of the label, or when both are null; every other
 field must be equal.
+
+The baseline, scored in the same run on the same data, is what a hand-wired automation does:
+the carrier keywords as the whole text, the first five-digit number as the ZIP, the first
+catalog word found as the service, a few alarm words for urgency, and no callback or name.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from datetime import datetime, timedelta
@@ -22,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.rules import read_reply
-from hub.types import ParseContext, ParsedReply
+from hub.types import Intent, ParseContext, ParsedReply
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 FIELDS = ("intent", "service", "zip", "urgency", "callback", "name")
@@ -47,6 +52,29 @@ def context_for(row: dict[str, Any], services: dict[str, tuple[str, ...]]) -> Pa
     return ParseContext("bench", row["timezone"], received, services)
 
 
+_KEYWORDS = {
+    Intent.OPT_OUT: {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"},
+    Intent.OPT_IN: {"start", "unstop", "yes"},
+    Intent.HELP: {"help", "info"},
+}
+_ALARM = ("emergency", "asap", "flood", "burst", "urgent")
+
+
+def naive_reply(text: str, context: ParseContext) -> ParsedReply:
+    """The baseline: keyword and substring matching, as a no-code automation would."""
+    lowered = text.lower()
+    word = lowered.strip().strip(".!")
+    intent = next((i for i, words in _KEYWORDS.items() if word in words), None)
+    zip_match = re.search(r"\b\d{5}\b", text)
+    service = next(
+        (name for name, words in context.services.items() for w in (name, *words) if w in lowered),
+        None,
+    )
+    urgency = "emergency" if any(alarm in lowered for alarm in _ALARM) else None
+    return ParsedReply(intent=intent, service=service, zip=zip_match.group() if zip_match else None,
+                       urgency=urgency)  # fmt: skip
+
+
 def got_fields(parsed: ParsedReply) -> dict[str, Any]:
     return {
         "intent": str(parsed.intent) if parsed.intent else "reply",
@@ -67,12 +95,15 @@ def correct(field: str, want: Any, got: Any) -> bool:
 
 
 def score(
-    rows: list[dict[str, Any]], services: dict[str, tuple[str, ...]], misses: bool
+    rows: list[dict[str, Any]],
+    services: dict[str, tuple[str, ...]],
+    misses: bool,
+    reader: Any = read_reply,
 ) -> dict[str, Any]:
     right = dict.fromkeys(FIELDS, 0)
     labelled = dict.fromkeys(FIELDS, 0)  # rows whose label is not null (nor a plain reply)
     for row in rows:
-        got = got_fields(read_reply(row["text"], context_for(row, services)))
+        got = got_fields(reader(row["text"], context_for(row, services)))
         for field in FIELDS:
             want = row["expected"][field]
             labelled[field] += want is not None and want != "reply"
@@ -121,6 +152,8 @@ def main() -> None:
         report[name] = score(rows, services, args.misses)
         everything.extend(rows)
     report["combined"] = score(everything, services, False)
+    baseline = score(everything, services, False, reader=naive_reply)
+    report["baseline_naive_combined"] = {"accuracy": baseline["accuracy"]}
     report["microseconds_per_reply"] = round(microseconds_per_reply(everything, services), 1)
     print(json.dumps(report, indent=2))
 
