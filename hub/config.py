@@ -155,6 +155,9 @@ class TextBack(_Strict):
 
 
 class QuietHoursSettings(_Strict):
+    enabled: bool = Field(
+        True, description="Hold texts outside the window (turn off only for demos)"
+    )
     window: str | dict[str, str | list[str] | None] = Field(
         "08:00-21:00", description="When texts may reach people, in their local time"
     )

@@ -445,7 +445,7 @@ class Flow:
             return "their number cannot receive texts"
         if purpose == TEXT_BACK and await self._over_daily_cap(business):
             return f"the daily cap of {business.text_back.daily_cap} text-backs was reached"
-        if purpose in _ANSWERS:
+        if purpose in _ANSWERS or not business.quiet_hours.enabled:
             return None
         now = self.hub.clock.now()
         allowed = business.quiet.next_allowed(now, lead.phone, business.timezone)

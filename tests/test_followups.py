@@ -302,3 +302,10 @@ async def test_staff_replies_respect_opt_outs_at_send_time(hub_dir, memory, cloc
         )
         await settle()
         assert [t.body for t in memory.texts].count("Still there?") == 0
+
+
+async def test_quiet_hours_can_be_turned_off_for_a_demo(hub_dir, memory, clock):
+    clock.set(datetime(2026, 12, 1, 4, 30, tzinfo=UTC))  # 22:30 in Texas
+    async with running_hub(start_hub(hub_dir, clock, quiet_hours={"enabled": False})) as running:
+        await running.post_call(id="demo-night")
+        await eventually(lambda: memory.texts[0])
