@@ -17,10 +17,11 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hub.clock import Clock
-from hub.config import HubConfig, load_config
+from hub.config import Business, HubConfig, load_config
 from hub.db import Database, DatabaseError
 from hub.flow import Flow
-from hub.jobs import JobQueue
+from hub.jobs import Discard, JobQueue
+from hub.models import Lead
 from hub.notifications import Notifications
 from hub.plugins import Plugins, load_plugins
 from hub.providers import CallSource, Kind, Provider, ProviderContext, ReplyParser, Sink, SmsSender
@@ -92,6 +93,19 @@ class Hub:
             sinks=[providers[f"sinks[{i}]"] for i in range(len(business.sinks))],  # type: ignore[misc]
             by_name=built,
         )
+
+    def business_for_job(self, slug: str) -> Business:
+        """The business a job is for; a job for one removed from hub.yaml ends there."""
+        business = self.config.businesses.get(slug)
+        if business is None:
+            raise Discard(f"business {slug!r} is no longer configured")
+        return business
+
+    async def lead_for_job(self, lead_id: int) -> tuple[Lead, Business]:
+        lead = await Lead.get_or_none(id=lead_id)
+        if lead is None:
+            raise Discard("the lead no longer exists")
+        return lead, self.business_for_job(lead.business)
 
     # -- per-business providers -------------------------------------------------------------------
 

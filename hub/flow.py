@@ -304,10 +304,7 @@ class Flow:
         call = await Call.get_or_none(id=job.payload["call_id"])
         if call is None or call.lead_id is None:
             raise Discard("the call or its lead no longer exists")
-        business = hub.config.businesses.get(call.business)
-        if business is None:
-            raise Discard(f"business {call.business!r} is no longer configured")
-        lead = await Lead.get(id=call.lead_id)
+        lead, business = await hub.lead_for_job(call.lead_id)
         template = "sms/text_back_after_hours.txt" if call.after_hours else "sms/text_back.txt"
         body = hub.templates.render(template, business, lead=lead, call=call)
 

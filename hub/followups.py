@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 from hub import leads
 from hub.clock import to_ms
 from hub.config import Business
-from hub.jobs import ClaimedJob, Discard, Retry
+from hub.jobs import ClaimedJob, Retry
 from hub.models import Delivery, Direction, Lead, LeadStatus, Message
 from hub.types import OutboundSms, SendStatus
 
@@ -77,18 +77,8 @@ async def schedule(hub: Hub, business: Business, lead: Lead, tx: BaseDBAsyncClie
     return []
 
 
-async def _lead_and_business(hub: Hub, job: ClaimedJob) -> tuple[Lead, Business]:
-    lead = await Lead.get_or_none(id=job.payload["lead_id"])
-    if lead is None:
-        raise Discard("the lead no longer exists")
-    business = hub.config.businesses.get(lead.business)
-    if business is None:
-        raise Discard(f"business {lead.business!r} is no longer configured")
-    return lead, business
-
-
 async def run_nudge(hub: Hub, job: ClaimedJob) -> None:
-    lead, business = await _lead_and_business(hub, job)
+    lead, business = await hub.lead_for_job(job.payload["lead_id"])
     if lead.status != LeadStatus.NEW:
         return
     if await Message.filter(lead_id=lead.id, direction=Direction.INBOUND).exists():
@@ -109,7 +99,7 @@ async def run_nudge(hub: Hub, job: ClaimedJob) -> None:
 
 
 async def run_remind_owner(hub: Hub, job: ClaimedJob) -> None:
-    lead, business = await _lead_and_business(hub, job)
+    lead, business = await hub.lead_for_job(job.payload["lead_id"])
     if lead.status != LeadStatus.NEW:
         return
     async with in_transaction() as tx:
@@ -145,7 +135,7 @@ async def wait_for_answer(hub: Hub, business: Business, lead: Lead, tx: BaseDBAs
 
 
 async def run_summary(hub: Hub, job: ClaimedJob) -> None:
-    lead, business = await _lead_and_business(hub, job)
+    lead, business = await hub.lead_for_job(job.payload["lead_id"])
     async with in_transaction() as tx:
         job_ids = await send_summary(hub, business, lead, tx)
     hub.after_commit(job_ids)
@@ -172,7 +162,7 @@ async def alert_owner(hub: Hub, business: Business, lead: Lead, tx: BaseDBAsyncC
 
 async def run_owner_alert(hub: Hub, job: ClaimedJob) -> None:
     """Text the owner about an emergency, through the business's own senders."""
-    lead, business = await _lead_and_business(hub, job)
+    lead, business = await hub.lead_for_job(job.payload["lead_id"])
     owner = business.owner.phone
     if owner is None:
         return

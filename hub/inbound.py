@@ -254,12 +254,7 @@ async def _process(
 
 
 async def run_send_reply(hub: Hub, job: ClaimedJob) -> None:
-    lead = await Lead.get_or_none(id=job.payload["lead_id"])
-    if lead is None:
-        raise Discard("the lead no longer exists")
-    business = hub.config.businesses.get(lead.business)
-    if business is None:
-        raise Discard(f"business {lead.business!r} is no longer configured")
+    lead, business = await hub.lead_for_job(job.payload["lead_id"])
     template = job.payload["template"]
     body = hub.templates.render(
         f"sms/{template}.txt", business, lead=lead, **job.payload["context"]
@@ -282,10 +277,7 @@ async def run_process_reply(hub: Hub, job: ClaimedJob) -> None:
     message = await Message.get_or_none(id=job.payload["message_id"])
     if message is None or message.lead_id is None:
         raise Discard("the message or its lead no longer exists")
-    business = hub.config.businesses.get(message.business)
-    if business is None:
-        raise Discard(f"business {message.business!r} is no longer configured")
-    lead = await Lead.get(id=message.lead_id)
+    lead, business = await hub.lead_for_job(message.lead_id)
     found, sources = await _parse(hub, business, message)
     now = hub.clock.now()
     async with in_transaction() as tx:
