@@ -20,7 +20,7 @@ from hub.clock import Clock
 from hub.config import Business, HubConfig, load_config
 from hub.db import Database, DatabaseError
 from hub.flow import Flow
-from hub.jobs import Discard, JobQueue
+from hub.jobs import ClaimedJob, Discard, JobQueue
 from hub.models import Lead
 from hub.notifications import Notifications
 from hub.plugins import Plugins, load_plugins
@@ -56,6 +56,7 @@ class Hub:
         self.flow = Flow(self)
         self.notifications = Notifications(self)
         self.worker: Worker | None = None
+        self._claimed: dict[int, ClaimedJob] = {}  # inserted claimed, until their commit
         self.providers: dict[str, BusinessProviders] = {
             slug: self._build(slug) for slug in config.businesses
         }
@@ -193,20 +194,46 @@ class Hub:
     ) -> int | None:
         """Queue a job of a registered kind (its retry limit comes from the kind); pass the
         transaction as ``using`` so the job commits with the data that caused it, then hand the
-        id to ``after_commit``."""
+        id to ``after_commit``.
+
+        A job due now, in a process that runs a worker, is inserted already claimed by that
+        worker, which runs it as soon as the transaction commits.
+        """
         registered = self.plugins.job_kinds.get(kind)
-        return await self.jobs.enqueue(
+        max_attempts = registered.max_attempts if registered else 10
+        now_ms = self.clock.now_ms()
+        due_now = run_at_ms is None or run_at_ms <= now_ms
+        claim_for = self.worker.lease_for_new_job() if self.worker and due_now else None
+        job_id = await self.jobs.enqueue(
             kind,
             payload,
-            now_ms=self.clock.now_ms(),
+            now_ms=now_ms,
             run_at_ms=run_at_ms,
             dedupe_key=dedupe_key,
             business=business,
-            max_attempts=registered.max_attempts if registered else 10,
+            max_attempts=max_attempts,
             using=using,
+            claim_for=claim_for,
         )
+        if job_id is not None and claim_for is not None:
+            self._claimed[job_id] = ClaimedJob(
+                job_id, kind, payload, 1, max_attempts, business, claim_for[0]
+            )
+            while len(self._claimed) > 10_000:  # left by transactions that rolled back
+                self._claimed.pop(next(iter(self._claimed)))
+            if using is None:  # committed already
+                self.after_commit([job_id])
+        return job_id
 
     def after_commit(self, job_ids: Iterable[int], *, run_at_ms: int | None = None) -> None:
         """Hand jobs this process just committed to its own worker, if it runs one."""
-        if self.worker is not None:
-            self.worker.notify(job_ids, run_at_ms=run_at_ms)
+        if self.worker is None:
+            return
+        waiting = []
+        for job_id in job_ids:
+            claimed = self._claimed.pop(job_id, None)
+            if claimed is not None:
+                self.worker.adopt(claimed)
+            else:
+                waiting.append(job_id)
+        self.worker.notify(waiting, run_at_ms=run_at_ms)

@@ -14,20 +14,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
-from tortoise.functions import Coalesce
 from tortoise.transactions import in_transaction
 
-from hub import followups, leads
+from hub import followups, leads, store
 from hub.clock import to_ms
 from hub.config import Business
 from hub.exceptions import Refused
 from hub.jobs import ClaimedJob, Discard, Retry, Snooze
-from hub.models import Call, Contact, Direction, Lead, LeadStatus, Message, OptOut
+from hub.models import Call, Contact, Direction, Lead, LeadStatus, OptOut
 from hub.phone import caller_number
 from hub.providers import SmsSender
 from hub.templating import with_opt_out_line
@@ -105,52 +104,50 @@ class Flow:
         skipped = self._guard(business, customer, answered)
         if (
             skipped is None
-            and customer is not None
-            and await leads.is_opted_out(business.slug, customer)
+            and customer
+            and await store.is_opted_out(hub.db, business.slug, customer)
         ):
             skipped = "opted_out"
 
         run_at_ms = to_ms(hub.clock.now() + timedelta(seconds=business.text_back.delay))
         job_ids: list[int] = []
-        lead: Lead | None = None
-        created = False
+        caller: store.CallerRow | None = None
         try:
             async with in_transaction() as tx:
                 if customer is not None and skipped in {None, "opted_out"}:
-                    lead, created, contact = await leads.open_lead(
-                        business, customer, at=at, using=tx
-                    )
-                    if skipped is None and _in_cooldown(business, contact, at):
+                    caller = await store.attach_caller(hub.db, business.slug, customer, at, tx)
+                    if skipped is None and _in_cooldown(business, caller.last_text_back_at, at):
                         skipped = "cooldown"
-                # A second delivery of the same call fails here, on the unique call id, and the
-                # whole transaction (the lead included) rolls back.
-                call = await Call.create(
-                    business=business.slug,
-                    provider=provider,
-                    provider_call_id=event.call_id,
-                    lead_id=lead.id if lead else None,
-                    caller=customer or (event.caller or "")[:64] or None,
-                    called=number,
-                    outcome=str(outcome),
-                    after_hours=after_hours,
-                    skipped_reason=skipped,
-                    forwarded_from=event.forwarded_from,
-                    recording_url=event.recording_url,
-                    at=at,
-                    provider_data=dict(event.raw),
-                    using_db=tx,
+                call_id = await store.insert_call(
+                    hub.db,
+                    {
+                        "business": business.slug,
+                        "provider": provider,
+                        "provider_call_id": event.call_id,
+                        "lead_id": caller.lead_id if caller else None,
+                        "caller": customer or (event.caller or "")[:64] or None,
+                        "called": number,
+                        "outcome": str(outcome),
+                        "after_hours": after_hours,
+                        "skipped_reason": skipped,
+                        "forwarded_from": event.forwarded_from,
+                        "recording_url": event.recording_url,
+                        "at": at,
+                        "provider_data": dict(event.raw),
+                    },
+                    tx,
                 )
-                if lead is not None:
+                if call_id is None:
+                    # A retried webhook: roll back the lead's call count with the rest.
+                    raise _Duplicate
+                if caller is not None:
                     job_ids, skipped = await self._follow_call(
-                        business, lead, call, skipped, run_at_ms, tx
+                        business, caller, call_id, at, skipped, run_at_ms, tx
                     )
-                    await self._count_call(lead, call, created, tx)
-        except IntegrityError:
-            existing = await Call.get_or_none(
+        except _Duplicate:
+            existing = await Call.get(
                 business=business.slug, provider=provider, provider_call_id=event.call_id
             )
-            if existing is None:
-                raise
             return CallReceipt(
                 "duplicate",
                 existing.outcome,
@@ -166,8 +163,8 @@ class Flow:
             str(outcome),
             after_hours,
             skipped,
-            call.id,
-            lead.id if lead is not None else None,
+            call_id,
+            caller.lead_id if caller else None,
         )
 
     def _guard(self, business: Business, caller: str | None, answered: bool) -> str | None:
@@ -182,68 +179,50 @@ class Flow:
     async def _follow_call(
         self,
         business: Business,
-        lead: Lead,
-        call: Call,
+        caller: store.CallerRow,
+        call_id: int,
+        at: datetime,
         skipped: str | None,
         run_at_ms: int,
         tx: BaseDBAsyncClient,
     ) -> tuple[list[int], str | None]:
         """Queue what a missed call leads to: a text-back, or (when the caller cannot be
         texted) word to the owner. Returns the job ids and the final skip reason."""
+        db = self.hub.db
         if skipped is None:
             # Keyed by lead: a caller who rings again while a text-back is still waiting (its
             # delay, quiet hours) does not get a second one.
             job_id = await self.hub.enqueue(
                 TEXT_BACK,
-                {"call_id": call.id},
+                {"call_id": call_id, "lead_id": caller.lead_id},
                 run_at_ms=run_at_ms,
-                dedupe_key=f"{TEXT_BACK}:lead:{lead.id}",
+                dedupe_key=f"{TEXT_BACK}:lead:{caller.lead_id}",
                 business=business.slug,
                 using=tx,
             )
             if job_id is not None:
-                await (
-                    Contact.filter(id=lead.contact_id)
-                    .using_db(tx)
-                    .update(last_text_back_at=call.at)
+                await db.execute(
+                    "UPDATE hub_contact SET last_text_back_at = ? WHERE id = ?",
+                    [at, caller.contact_id],
+                    tx,
                 )
                 return [job_id], None
             skipped = "text_back_pending"
         if skipped in {"text_back_pending", "cooldown"}:
-            call.skipped_reason = skipped
-            await call.save(using_db=tx, update_fields=["skipped_reason"])
+            await db.execute(
+                "UPDATE hub_call SET skipped_reason = ? WHERE id = ?", [skipped, call_id], tx
+            )
             return [], skipped
         reason = "they opted out of texts"  # the only other guard that keeps a lead
         job_ids = await self.hub.notifications.enqueue(
-            business, lead.id, "new_lead", {"reason": reason}, cause=f"call:{call.id}", using=tx
+            business,
+            caller.lead_id,
+            "new_lead",
+            {"reason": reason},
+            cause=f"call:{call_id}",
+            using=tx,
         )
         return job_ids, skipped
-
-    async def _count_call(
-        self, lead: Lead, call: Call, created: bool, tx: BaseDBAsyncClient
-    ) -> None:
-        # One UPDATE with the increment in SQL: two calls from one caller racing on PostgreSQL
-        # must both count.
-        await (
-            Lead.filter(id=lead.id)
-            .using_db(tx)
-            .update(
-                call_count=F("call_count") + 1,
-                first_call_at=Coalesce(F("first_call_at"), call.at),
-                last_call_at=call.at,
-            )
-        )
-        await leads.record(
-            lead.id,
-            "call",
-            at=call.at,
-            using=tx,
-            call_id=call.id,
-            outcome=call.outcome,
-            after_hours=call.after_hours,
-            skipped=call.skipped_reason,
-            new_lead=created,
-        )
 
     async def _called_back(
         self,
@@ -301,10 +280,28 @@ class Flow:
 
     async def run_text_back(self, job: ClaimedJob) -> None:
         hub = self.hub
-        call = await Call.get_or_none(id=job.payload["call_id"])
-        if call is None or call.lead_id is None:
+        rows = await hub.db.fetch(
+            "SELECT c.id, c.business, c.after_hours, c.called, l.id AS lead_id, l.phone, l.name,"
+            " l.service, l.zip, l.status FROM hub_call c JOIN hub_lead l ON l.id = c.lead_id"
+            " WHERE c.id = ?",
+            [job.payload["call_id"]],
+        )
+        if not rows:
             raise Discard("the call or its lead no longer exists")
-        lead, business = await hub.lead_for_job(call.lead_id)
+        row = rows[0]
+        business = hub.business_for_job(row["business"])
+        # What the templates see of the lead and the call (as hub check's sample data).
+        lead = SimpleNamespace(
+            id=row["lead_id"],
+            phone=row["phone"],
+            name=row["name"],
+            service=row["service"],
+            zip=row["zip"],
+            status=row["status"],
+        )
+        call = SimpleNamespace(
+            id=row["id"], after_hours=bool(row["after_hours"]), called=row["called"]
+        )
         template = "sms/text_back_after_hours.txt" if call.after_hours else "sms/text_back.txt"
         body = hub.templates.render(template, business, lead=lead, call=call)
 
@@ -318,13 +315,13 @@ class Flow:
                 using=tx,
             )
             if sent:
-                job_ids += await followups.schedule(hub, business, lead, tx)
+                job_ids += await followups.schedule(hub, business, lead.id, lead.status, tx)
             return job_ids
 
         await self.send_text(
             job,
             business,
-            lead,
+            lead.id,
             purpose=TEXT_BACK,
             body=body,
             source_key=f"{TEXT_BACK}:{call.id}",
@@ -339,10 +336,12 @@ class Flow:
         today = business.local_time(self.hub.clock.now()).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        sent = await Message.filter(
-            business=business.slug, purpose=TEXT_BACK, created_at__gte=today, status__not="failed"
-        ).count()
-        return sent >= cap
+        [row] = await self.hub.db.fetch(
+            "SELECT COUNT(*) AS n FROM hub_message WHERE business = ? AND purpose = ?"
+            " AND created_at >= ? AND status <> 'failed'",
+            [business.slug, TEXT_BACK, today.astimezone(UTC)],
+        )
+        return int(row["n"]) >= cap
 
     # -- the one way a text reaches a customer ----------------------------------------------------
 
@@ -350,7 +349,7 @@ class Flow:
         self,
         job: ClaimedJob,
         business: Business,
-        lead: Lead,
+        lead_id: int,
         *,
         purpose: str,
         body: str,
@@ -364,100 +363,111 @@ class Flow:
         Right before sending, whenever the job was queued: the opt-out and can-receive checks,
         the daily cap for text-backs, and quiet hours in the recipient's time (the job waits
         for the window, or the text is skipped, as the business chose). ``then`` runs in the
-        transaction that records the outcome, so what follows a text (notifying the owner) is
-        committed with it or not at all.
+        transaction that records the outcome, which also completes the job, so what follows a
+        text (notifying the owner) is committed with it or not at all.
         """
-        hub = self.hub
-        message = await Message.get_or_none(source_key=source_key)
-        if message is not None and (message.provider_message_id or message.status == "failed"):
+        hub, db = self.hub, self.hub.db
+        state = await store.send_state(db, lead_id, source_key)
+        if state is None:
+            raise Discard("the lead no longer exists")
+        if state.message_done:
             return  # an earlier run got this far and recorded it
         now = hub.clock.now()
-        reason = await self._reason_not_to_send(business, lead, purpose, respect_opt_out, job)
+        reason = await self._reason_not_to_send(business, state, purpose, respect_opt_out)
         if reason is not None:
             async with in_transaction() as tx:
-                await leads.record(lead.id, f"{purpose}_skipped", at=now, using=tx, reason=reason)
+                await leads.record(lead_id, f"{purpose}_skipped", at=now, using=tx, reason=reason)
                 job_ids = await then(tx, False, reason) if then else []
+                await hub.jobs.complete(job, now_ms=hub.clock.now_ms(), using=tx)
             hub.after_commit(job_ids)
             return
-        if message is None:
-            if purpose != "opt_out_confirmation" and not await self._has_texted(
-                business, lead.phone
-            ):
+        message_id = state.message_id
+        if message_id is None:
+            if purpose != "opt_out_confirmation" and not state.has_texted:
                 body = with_opt_out_line(body)
-            message = await Message.create(
-                business=business.slug,
-                lead_id=lead.id,
-                phone=lead.phone,
-                direction=Direction.OUTBOUND,
-                purpose=purpose,
-                body=body,
-                status="queued",
-                source_key=source_key,
-                business_number=sender_number,
-                created_at=now,
+            message_id = await store.insert_message(
+                db,
+                {
+                    "business": business.slug,
+                    "lead_id": lead_id,
+                    "phone": state.phone,
+                    "business_number": sender_number,
+                    "direction": Direction.OUTBOUND.value,
+                    "purpose": purpose,
+                    "body": body,
+                    "status": "queued",
+                    "status_rank": 0,
+                    "source_key": source_key,
+                    "created_at": now,
+                },
             )
-        sms = OutboundSms(
-            hub_message_id=message.id, to=lead.phone, body=message.body, sender_number=sender_number
-        )
+        else:
+            body = state.message_body or body
+        sms = OutboundSms(message_id, state.phone, body, sender_number=sender_number)
         result, sender = await self.send(business, sms)
         if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
-            message.error, message.error_code = result.error, result.error_code
-            await message.save(update_fields=["error", "error_code"])
+            await store.update_message(
+                db, message_id, {"error": result.error, "error_code": result.error_code}
+            )
             raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
 
         sent = result.status == SendStatus.SENT
         async with in_transaction() as tx:
-            message.provider = sender.name if sender else None
-            message.provider_message_id = result.provider_id
-            message.status = str(result.message_status) if sent else "failed"
-            message.status_rank = result.message_status.rank if sent else 3
-            message.error, message.error_code = result.error, result.error_code
-            message.sent_at = hub.clock.now() if sent else None
-            await message.save(using_db=tx)
-            await leads.record(
-                lead.id,
-                "texted" if sent else "text_failed",
-                at=hub.clock.now(),
-                using=tx,
-                message_id=message.id,
-                purpose=purpose,
-                sender=message.provider,
-                error=result.error,
+            await store.update_message(
+                db,
+                message_id,
+                {
+                    "provider": sender.name if sender else None,
+                    "provider_message_id": result.provider_id,
+                    "status": str(result.message_status) if sent else "failed",
+                    "status_rank": result.message_status.rank if sent else 3,
+                    "error": result.error,
+                    "error_code": result.error_code,
+                    "sent_at": hub.clock.now() if sent else None,
+                },
+                tx,
             )
             reason = None
             if not sent:
                 issue = await self.apply_recipient_issue(
-                    business, lead.phone, result.recipient_issue, result.error_code or "send", tx
+                    business, state.phone, result.recipient_issue, result.error_code or "send", tx
                 )
                 reason = issue or f"texting failed: {result.error}"
+                await leads.record(
+                    lead_id,
+                    "text_failed",
+                    at=now,
+                    using=tx,
+                    message_id=message_id,
+                    purpose=purpose,
+                    sender=sender.name if sender else None,
+                    error=result.error,
+                )
             job_ids = await then(tx, sent, reason) if then else []
+            await hub.jobs.complete(job, now_ms=hub.clock.now_ms(), using=tx)
         hub.after_commit(job_ids)
 
     async def _reason_not_to_send(
-        self, business: Business, lead: Lead, purpose: str, respect_opt_out: bool, job: ClaimedJob
+        self, business: Business, state: store.SendState, purpose: str, respect_opt_out: bool
     ) -> str | None:
-        if respect_opt_out and await leads.is_opted_out(business.slug, lead.phone):
+        if respect_opt_out and state.opted_out:
             return "they opted out of texts"
-        if await Contact.filter(id=lead.contact_id, can_receive_sms=False).exists():
+        if state.cannot_receive:
             return "their number cannot receive texts"
         if purpose == TEXT_BACK and await self._over_daily_cap(business):
             return f"the daily cap of {business.text_back.daily_cap} text-backs was reached"
         if purpose in _ANSWERS or not business.quiet_hours.enabled:
             return None
         now = self.hub.clock.now()
-        allowed = business.quiet.next_allowed(now, lead.phone, business.timezone)
+        allowed = business.quiet.next_allowed(now, state.phone, business.timezone)
         if allowed == now:
             return None
         if business.quiet_hours.outside == "hold" and allowed is not None:
             raise Snooze(
-                f"quiet hours for {lead.phone} until {allowed.isoformat()}", until_ms=to_ms(allowed)
+                f"quiet hours for {state.phone} until {allowed.isoformat()}",
+                until_ms=to_ms(allowed),
             )
         return "it is quiet hours where they are"
-
-    async def _has_texted(self, business: Business, phone: str) -> bool:
-        return await Message.filter(
-            business=business.slug, phone=phone, direction=Direction.OUTBOUND, status__not="failed"
-        ).exists()
 
     async def send(
         self, business: Business, sms: OutboundSms
@@ -534,9 +544,12 @@ class Flow:
         await inbound.receive_delivery_report(self.hub, business, provider, report)
 
 
-def _in_cooldown(business: Business, contact: Contact, at: datetime) -> bool:
-    last = contact.last_text_back_at
+def _in_cooldown(business: Business, last: datetime | None, at: datetime) -> bool:
     return last is not None and at - last < timedelta(seconds=business.text_back.cooldown)
+
+
+class _Duplicate(Exception):
+    """The call was already stored: undo this delivery's writes."""
 
 
 async def opt_out(

@@ -49,7 +49,9 @@ def keys_for(lead_id: int) -> list[str]:
     return [f"text_back:lead:{lead_id}", *reminder_keys(lead_id)]
 
 
-async def schedule(hub: Hub, business: Business, lead: Lead, tx: BaseDBAsyncClient) -> list[int]:
+async def schedule(
+    hub: Hub, business: Business, lead_id: int, status: str, tx: BaseDBAsyncClient
+) -> list[int]:
     """After a text-back went out: queue the nudge and the owner reminder. They are not due
     yet, so nothing is handed to the worker now (the empty list); polling finds them."""
     settings = business.follow_ups
@@ -57,20 +59,20 @@ async def schedule(hub: Hub, business: Business, lead: Lead, tx: BaseDBAsyncClie
     if settings.nudge_after_hours > 0:
         await hub.enqueue(
             NUDGE,
-            {"lead_id": lead.id},
+            {"lead_id": lead_id},
             run_at_ms=to_ms(now + timedelta(hours=settings.nudge_after_hours)),
-            dedupe_key=f"{NUDGE}:lead:{lead.id}",
+            dedupe_key=f"{NUDGE}:lead:{lead_id}",
             business=business.slug,
             using=tx,
         )
-    if settings.remind_owner_after_hours > 0 and lead.status == LeadStatus.NEW:
+    if settings.remind_owner_after_hours > 0 and status == LeadStatus.NEW:
         wait = timedelta(hours=settings.remind_owner_after_hours)
         due = business.opening_hours.add_open_time(now, business.timezone, wait) or now + wait
         await hub.enqueue(
             REMIND_OWNER,
-            {"lead_id": lead.id},
+            {"lead_id": lead_id},
             run_at_ms=to_ms(due),
-            dedupe_key=f"{REMIND_OWNER}:lead:{lead.id}",
+            dedupe_key=f"{REMIND_OWNER}:lead:{lead_id}",
             business=business.slug,
             using=tx,
         )
@@ -90,7 +92,7 @@ async def run_nudge(hub: Hub, job: ClaimedJob) -> None:
     await hub.flow.send_text(
         job,
         business,
-        lead,
+        lead.id,
         purpose=NUDGE,
         body=body,
         source_key=f"{NUDGE}:{lead.id}",

@@ -262,7 +262,7 @@ async def run_send_reply(hub: Hub, job: ClaimedJob) -> None:
     await hub.flow.send_text(
         job,
         business,
-        lead,
+        lead.id,
         purpose=template,
         body=body,
         source_key=job.payload["source_key"],

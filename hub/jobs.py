@@ -57,7 +57,7 @@ class Discard(Exception):
     """Raise from a job handler to stop trying: the job ends ``failed`` with this reason."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimedJob:
     id: int
     kind: str
@@ -66,6 +66,8 @@ class ClaimedJob:
     max_attempts: int
     business: str | None
     locked_by: str
+    #: Set when the handler completed the job inside its own last transaction.
+    completed: bool = False
 
 
 JobHandler = Callable[["Hub", ClaimedJob], Awaitable[None]]
@@ -125,15 +127,23 @@ class JobQueue:
         max_attempts: int = 10,
         priority: int = 0,
         using: BaseDBAsyncClient | None = None,
+        claim_for: tuple[str, int] | None = None,
     ) -> int | None:
         """Insert a job; pass the transaction as ``using`` to make it part of it.
 
+        ``claim_for=(worker_id, locked_until_ms)`` inserts it already claimed by that worker,
+        attempt 1: the process that commits a job runs it without a claim statement, and if it
+        dies the lease runs out and another worker rescues the job like any other.
+
         Returns the new job's id, or ``None`` when a live job already holds ``dedupe_key``.
         """
+        state, locked_by, locked_until, attempt = "available", None, None, 0
+        if claim_for is not None:
+            state, (locked_by, locked_until), attempt = "running", claim_for, 1
         statement = self.db.sql(
             "INSERT INTO hub_job (kind, payload, state, business, dedupe_key, key, priority,"
-            " attempt, max_attempts, run_at_ms, created_at_ms)"
-            f" VALUES (?, {self._json_param()}, 'available', ?, ?, ?, ?, 0, ?, ?, ?)"
+            " attempt, max_attempts, run_at_ms, created_at_ms, locked_by, locked_until_ms)"
+            f" VALUES (?, {self._json_param()}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
         )
         rows = await (using or self.connection).execute_query_dict(
@@ -141,13 +151,17 @@ class JobQueue:
             [
                 kind,
                 json.dumps(payload, separators=(",", ":")),
+                state,
                 business,
                 dedupe_key,
                 dedupe_key,
                 priority,
+                attempt,
                 max_attempts,
                 now_ms if run_at_ms is None else run_at_ms,
                 now_ms,
+                locked_by,
+                locked_until,
             ],
         )
         return int(rows[0]["id"]) if rows else None
@@ -193,14 +207,23 @@ class JobQueue:
             locked_by=worker_id,
         )
 
-    async def complete(self, job: ClaimedJob, *, now_ms: int) -> bool:
-        """Mark done. ``False`` means the lease was lost: another worker owns the job now."""
-        return await self._finish(
+    async def complete(
+        self, job: ClaimedJob, *, now_ms: int, using: BaseDBAsyncClient | None = None
+    ) -> bool:
+        """Mark done. ``False`` means the lease was lost: another worker owns the job now.
+
+        A handler may pass its last transaction as ``using``, so the job's outcome and its
+        completion commit together (one commit instead of two).
+        """
+        done = await self._finish(
             job,
             "state = 'completed', finished_at_ms = ?, dedupe_key = NULL, locked_by = NULL,"
             " locked_until_ms = NULL",
             [now_ms],
+            using=using,
         )
+        job.completed = job.completed or (done and using is not None)
+        return done
 
     async def retry(
         self, job: ClaimedJob, error: str, *, run_at_ms: int, now_ms: int, snooze: bool = False
@@ -226,12 +249,18 @@ class JobQueue:
             [now_ms, error[:2000]],
         )
 
-    async def _finish(self, job: ClaimedJob, assignments: str, values: list[Any]) -> bool:
+    async def _finish(
+        self,
+        job: ClaimedJob,
+        assignments: str,
+        values: list[Any],
+        using: BaseDBAsyncClient | None = None,
+    ) -> bool:
         statement = self.db.sql(
             f"UPDATE hub_job SET {assignments}"
             " WHERE id = ? AND locked_by = ? AND attempt = ? AND state = 'running'"
         )
-        count, _ = await self.connection.execute_query(
+        count, _ = await (using or self.connection).execute_query(
             statement, [*values, job.id, job.locked_by, job.attempt]
         )
         return bool(count)

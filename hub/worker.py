@@ -46,6 +46,7 @@ class Worker:
         self.rescue_interval_ms = int(rescue_interval * 1000)
         self._wake = asyncio.Event()
         self._handoff: list[int] = []
+        self._adopted: list[ClaimedJob] = []
         self._running: dict[int, asyncio.Task[None]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._stopping = False
@@ -72,6 +73,19 @@ class Worker:
         self._handoff.extend(ids)
         self._wake.set()
 
+    def lease_for_new_job(self) -> tuple[str, int]:
+        """The claim a job inserted by this process gets: this worker, a fresh lease."""
+        return self.id, _wall_ms() + self.lease_ms
+
+    def adopt(self, job: ClaimedJob) -> None:
+        """Run a job this process inserted already claimed (``lease_for_new_job``)."""
+        if self._stopping:
+            return  # its lease runs out and a worker rescues it
+        if len(self._running) < self.concurrency:
+            self._start(job)
+        else:
+            self._adopted.append(job)
+
     # -- running ----------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -90,7 +104,7 @@ class Worker:
                 if claimed and len(self._running) < self.concurrency:
                     continue
                 self._wake.clear()
-                if self._handoff and len(self._running) < self.concurrency:
+                if (self._handoff or self._adopted) and len(self._running) < self.concurrency:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
@@ -109,16 +123,21 @@ class Worker:
             return 0
         now, until = self.hub.clock.now_ms(), wall + self.lease_ms
         jobs: list[ClaimedJob] = []
-        if self._handoff:
+        if self._adopted:
+            jobs, self._adopted = self._adopted[:free], self._adopted[free:]
+        elif self._handoff:
             ids, self._handoff = self._handoff[:free], self._handoff[free:]
             jobs = await self.queue.claim_ids(self.id, ids, now_ms=now, locked_until_ms=until)
         else:
             jobs = await self.queue.claim(self.id, free, now_ms=now, locked_until_ms=until)
         for job in jobs:
-            task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
-            self._running[job.id] = task
-            task.add_done_callback(self._done)
+            self._start(job)
         return len(jobs)
+
+    def _start(self, job: ClaimedJob) -> None:
+        task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
+        self._running[job.id] = task
+        task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         for job_id, running in list(self._running.items()):
@@ -130,9 +149,8 @@ class Worker:
         while True:
             await asyncio.sleep(self.lease_ms / 3000)
             try:
-                await self.queue.extend_leases(
-                    self.id, self._running, until_ms=_wall_ms() + self.lease_ms
-                )
+                held = [*self._running, *(job.id for job in self._adopted)]
+                await self.queue.extend_leases(self.id, held, until_ms=_wall_ms() + self.lease_ms)
             except Exception:
                 log.exception("extending leases failed")
 
@@ -170,7 +188,7 @@ class Worker:
                 now_ms=clock.now_ms(),
             )
         else:
-            if await self.queue.complete(job, now_ms=clock.now_ms()):
+            if job.completed or await self.queue.complete(job, now_ms=clock.now_ms()):
                 self.completed += 1
             else:
                 log.warning("job %d finished after its lease was taken over; not recorded", job.id)
