@@ -16,6 +16,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from hub._sqlite import Script
 from hub.clock import Clock
 from hub.config import Business, HubConfig, load_config
 from hub.db import Database, DatabaseError
@@ -199,12 +200,30 @@ class Hub:
         A job due now, in a process that runs a worker, is inserted already claimed by that
         worker, which runs it as soon as the transaction commits.
         """
+        script = self.enqueue_script(
+            kind, payload, run_at_ms=run_at_ms, dedupe_key=dedupe_key, business=business
+        )
+        job_id = await self.db.drive(script, using or self.db.connection)
+        if job_id is not None and using is None:  # committed already
+            self.after_commit([job_id])
+        return job_id
+
+    def enqueue_script(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        run_at_ms: int | None = None,
+        dedupe_key: str | None = None,
+        business: str | None = None,
+    ) -> Script[int | None]:
+        """``enqueue`` as a step of a script: ``job_id = yield from hub.enqueue_script(...)``."""
         registered = self.plugins.job_kinds.get(kind)
         max_attempts = registered.max_attempts if registered else 10
         now_ms = self.clock.now_ms()
         due_now = run_at_ms is None or run_at_ms <= now_ms
         claim_for = self.worker.lease_for_new_job() if self.worker and due_now else None
-        job_id = await self.jobs.enqueue(
+        rows = yield self.jobs.insert(
             kind,
             payload,
             now_ms=now_ms,
@@ -212,17 +231,17 @@ class Hub:
             dedupe_key=dedupe_key,
             business=business,
             max_attempts=max_attempts,
-            using=using,
             claim_for=claim_for,
         )
-        if job_id is not None and claim_for is not None:
+        if not rows:
+            return None
+        job_id = int(rows[0]["id"])
+        if claim_for is not None:
             self._claimed[job_id] = ClaimedJob(
                 job_id, kind, payload, 1, max_attempts, business, claim_for[0]
             )
             while len(self._claimed) > 10_000:  # left by transactions that rolled back
                 self._claimed.pop(next(iter(self._claimed)))
-            if using is None:  # committed already
-                self.after_commit([job_id])
         return job_id
 
     def after_commit(self, job_ids: Iterable[int], *, run_at_ms: int | None = None) -> None:

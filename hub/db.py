@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from tortoise import Tortoise
@@ -25,6 +25,11 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.transactions import in_transaction
+
+from hub._sqlite import ImmediateSqliteClient, Script
+
+T = TypeVar("T")
 
 APP = "hub"
 APPS_CONFIG = {
@@ -148,6 +153,28 @@ class Database:
         """
         rows = await (using or self.connection).execute_query_dict(self.sql(statement), values)
         return list(rows)
+
+    async def run(self, script: Script[T], *, transaction: bool = True) -> T:
+        """Run a script (a generator of ``(sql, values)`` that is sent each statement's rows)
+        as one transaction. On SQLite the whole script runs in one hand-over to the database
+        thread (see ``hub._sqlite``); on PostgreSQL statement by statement, pooled."""
+        client = self.connection
+        if isinstance(client, ImmediateSqliteClient):
+            return await client.run_script(script, transaction)
+        if not transaction:
+            return await self.drive(script, client)
+        async with in_transaction() as tx:
+            return await self.drive(script, tx)
+
+    async def drive(self, script: Script[T], using: BaseDBAsyncClient) -> T:
+        """Run a script's statements one by one on ``using`` (an open transaction, say)."""
+        try:
+            statement, values = next(script)
+            while True:
+                rows = await using.execute_query_dict(self.sql(statement), values)
+                statement, values = script.send(list(rows))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     async def execute(
         self, statement: str, values: list[Any], using: BaseDBAsyncClient | None = None

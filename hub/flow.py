@@ -12,16 +12,17 @@ with whatever must follow it (notifying the owner, scheduling a nudge).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from hub import followups, leads, store
+from hub._sqlite import Script
 from hub.clock import to_ms
 from hub.config import Business
 from hub.exceptions import Refused
@@ -50,8 +51,9 @@ log = logging.getLogger("hub.flow")
 
 TEXT_BACK = "text_back"
 
-#: Runs in the transaction that records a text's outcome: ``(tx, sent, reason) -> job ids``.
-AfterSend = Callable[["BaseDBAsyncClient", bool, "str | None"], Awaitable[list[int]]]
+#: A script step run in the transaction that records a text's outcome: ``(sent, reason)``,
+#: returning the ids of the jobs it queued.
+AfterSend = Callable[[bool, "str | None"], Script[list[int]]]
 
 #: Texts that answer the customer's own message go out at once, quiet hours or not.
 _ANSWERS = frozenset({"help", "opt_out_confirmation", "opt_in_confirmation"})
@@ -101,49 +103,24 @@ class Flow:
             if after_hours and event.outcome == CallOutcome.MISSED
             else event.outcome
         )
-        skipped = self._guard(business, customer, answered)
-        if (
-            skipped is None
-            and customer
-            and await store.is_opted_out(hub.db, business.slug, customer)
-        ):
-            skipped = "opted_out"
-
+        call = {
+            "business": business.slug,
+            "provider": provider,
+            "provider_call_id": event.call_id,
+            "lead_id": None,
+            "caller": customer or (event.caller or "")[:64] or None,
+            "called": number,
+            "outcome": str(outcome),
+            "after_hours": after_hours,
+            "skipped_reason": self._guard(business, customer, answered),
+            "forwarded_from": event.forwarded_from,
+            "recording_url": event.recording_url,
+            "at": at,
+            "provider_data": dict(event.raw),
+        }
         run_at_ms = to_ms(hub.clock.now() + timedelta(seconds=business.text_back.delay))
-        job_ids: list[int] = []
-        caller: store.CallerRow | None = None
         try:
-            async with in_transaction() as tx:
-                if customer is not None and skipped in {None, "opted_out"}:
-                    caller = await store.attach_caller(hub.db, business.slug, customer, at, tx)
-                    if skipped is None and _in_cooldown(business, caller.last_text_back_at, at):
-                        skipped = "cooldown"
-                call_id = await store.insert_call(
-                    hub.db,
-                    {
-                        "business": business.slug,
-                        "provider": provider,
-                        "provider_call_id": event.call_id,
-                        "lead_id": caller.lead_id if caller else None,
-                        "caller": customer or (event.caller or "")[:64] or None,
-                        "called": number,
-                        "outcome": str(outcome),
-                        "after_hours": after_hours,
-                        "skipped_reason": skipped,
-                        "forwarded_from": event.forwarded_from,
-                        "recording_url": event.recording_url,
-                        "at": at,
-                        "provider_data": dict(event.raw),
-                    },
-                    tx,
-                )
-                if call_id is None:
-                    # A retried webhook: roll back the lead's call count with the rest.
-                    raise _Duplicate
-                if caller is not None:
-                    job_ids, skipped = await self._follow_call(
-                        business, caller, call_id, at, skipped, run_at_ms, tx
-                    )
+            recorded = await hub.db.run(self._record_call(business, customer, call, run_at_ms))
         except _Duplicate:
             existing = await Call.get(
                 business=business.slug, provider=provider, provider_call_id=event.call_id
@@ -156,15 +133,15 @@ class Flow:
                 existing.id,
                 existing.lead_id,
             )
-        scheduled = skipped is None
-        hub.after_commit(job_ids, run_at_ms=run_at_ms if scheduled else None)
+        scheduled = recorded.skipped is None
+        hub.after_commit(recorded.job_ids, run_at_ms=run_at_ms if scheduled else None)
         return CallReceipt(
             "scheduled" if scheduled else "recorded",
             str(outcome),
             after_hours,
-            skipped,
-            call_id,
-            caller.lead_id if caller else None,
+            recorded.skipped,
+            recorded.call_id,
+            recorded.lead_id,
         )
 
     def _guard(self, business: Business, caller: str | None, answered: bool) -> str | None:
@@ -176,7 +153,35 @@ class Flow:
             return "own_number"
         return None
 
-    async def _follow_call(
+    def _record_call(
+        self, business: Business, customer: str | None, call: dict[str, Any], run_at_ms: int
+    ) -> Script[_Recorded]:
+        """The webhook's one transaction: the call, the caller's lead (counted) and what
+        follows, a text-back job or word to the owner. A retried webhook rolls it all back."""
+        skipped = call["skipped_reason"]
+        if (
+            skipped is None
+            and customer
+            and (yield from store.is_opted_out(business.slug, customer))
+        ):
+            skipped = "opted_out"
+        caller = None
+        if customer is not None and skipped in {None, "opted_out"}:
+            caller = yield from store.attach_caller(business.slug, customer, call["at"])
+            if skipped is None and _in_cooldown(business, caller.last_text_back_at, call["at"]):
+                skipped = "cooldown"
+        call = {**call, "skipped_reason": skipped, "lead_id": caller.lead_id if caller else None}
+        call_id = yield from store.insert_call(self.hub.db, call)
+        if call_id is None:
+            raise _Duplicate
+        job_ids: list[int] = []
+        if caller is not None:
+            job_ids, skipped = yield from self._follow_call(
+                business, caller, call_id, call["at"], skipped, run_at_ms
+            )
+        return _Recorded(call_id, caller.lead_id if caller else None, skipped, job_ids)
+
+    def _follow_call(
         self,
         business: Business,
         caller: store.CallerRow,
@@ -184,43 +189,32 @@ class Flow:
         at: datetime,
         skipped: str | None,
         run_at_ms: int,
-        tx: BaseDBAsyncClient,
-    ) -> tuple[list[int], str | None]:
+    ) -> Script[tuple[list[int], str | None]]:
         """Queue what a missed call leads to: a text-back, or (when the caller cannot be
         texted) word to the owner. Returns the job ids and the final skip reason."""
-        db = self.hub.db
         if skipped is None:
             # Keyed by lead: a caller who rings again while a text-back is still waiting (its
             # delay, quiet hours) does not get a second one.
-            job_id = await self.hub.enqueue(
+            job_id = yield from self.hub.enqueue_script(
                 TEXT_BACK,
                 {"call_id": call_id, "lead_id": caller.lead_id},
                 run_at_ms=run_at_ms,
                 dedupe_key=f"{TEXT_BACK}:lead:{caller.lead_id}",
                 business=business.slug,
-                using=tx,
             )
             if job_id is not None:
-                await db.execute(
+                yield (
                     "UPDATE hub_contact SET last_text_back_at = ? WHERE id = ?",
                     [at, caller.contact_id],
-                    tx,
                 )
                 return [job_id], None
             skipped = "text_back_pending"
         if skipped in {"text_back_pending", "cooldown"}:
-            await db.execute(
-                "UPDATE hub_call SET skipped_reason = ? WHERE id = ?", [skipped, call_id], tx
-            )
+            yield ("UPDATE hub_call SET skipped_reason = ? WHERE id = ?", [skipped, call_id])
             return [], skipped
         reason = "they opted out of texts"  # the only other guard that keeps a lead
-        job_ids = await self.hub.notifications.enqueue(
-            business,
-            caller.lead_id,
-            "new_lead",
-            {"reason": reason},
-            cause=f"call:{call_id}",
-            using=tx,
+        job_ids = yield from self.hub.notifications.enqueue_script(
+            business, caller.lead_id, "new_lead", {"reason": reason}, cause=f"call:{call_id}"
         )
         return job_ids, skipped
 
@@ -305,17 +299,16 @@ class Flow:
         template = "sms/text_back_after_hours.txt" if call.after_hours else "sms/text_back.txt"
         body = hub.templates.render(template, business, lead=lead, call=call)
 
-        async def then(tx: BaseDBAsyncClient, sent: bool, reason: str | None) -> list[int]:
-            job_ids = await hub.notifications.enqueue(
+        def then(sent: bool, reason: str | None) -> Script[list[int]]:
+            job_ids = yield from hub.notifications.enqueue_script(
                 business,
                 lead.id,
                 "new_lead",
                 {"texted": sent, "reason": reason},
                 cause=f"call:{call.id}",
-                using=tx,
             )
             if sent:
-                job_ids += await followups.schedule(hub, business, lead.id, lead.status, tx)
+                job_ids += yield from followups.schedule(hub, business, lead.id, lead.status)
             return job_ids
 
         await self.send_text(
@@ -362,9 +355,9 @@ class Flow:
 
         Right before sending, whenever the job was queued: the opt-out and can-receive checks,
         the daily cap for text-backs, and quiet hours in the recipient's time (the job waits
-        for the window, or the text is skipped, as the business chose). ``then`` runs in the
-        transaction that records the outcome, which also completes the job, so what follows a
-        text (notifying the owner) is committed with it or not at all.
+        for the window, or the text is skipped, as the business chose). ``then`` is a script
+        step run in the transaction that records the outcome, which also completes the job,
+        so what follows a text (notifying the owner) is committed with it or not at all.
         """
         hub, db = self.hub, self.hub.db
         state = await store.send_state(db, lead_id, source_key)
@@ -372,14 +365,9 @@ class Flow:
             raise Discard("the lead no longer exists")
         if state.message_done:
             return  # an earlier run got this far and recorded it
-        now = hub.clock.now()
         reason = await self._reason_not_to_send(business, state, purpose, respect_opt_out)
         if reason is not None:
-            async with in_transaction() as tx:
-                await leads.record(lead_id, f"{purpose}_skipped", at=now, using=tx, reason=reason)
-                job_ids = await then(tx, False, reason) if then else []
-                await hub.jobs.complete(job, now_ms=hub.clock.now_ms(), using=tx)
-            hub.after_commit(job_ids)
+            await self._finish(job, lead_id, None, None, f"{purpose}_skipped", reason, then)
             return
         message_id = state.message_id
         if message_id is None:
@@ -398,54 +386,77 @@ class Flow:
                     "status": "queued",
                     "status_rank": 0,
                     "source_key": source_key,
-                    "created_at": now,
+                    "created_at": hub.clock.now(),
                 },
             )
         else:
             body = state.message_body or body
         sms = OutboundSms(message_id, state.phone, body, sender_number=sender_number)
         result, sender = await self.send(business, sms)
-        if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
-            await store.update_message(
-                db, message_id, {"error": result.error, "error_code": result.error_code}
-            )
-            raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
-
         sent = result.status == SendStatus.SENT
-        async with in_transaction() as tx:
-            await store.update_message(
-                db,
-                message_id,
-                {
-                    "provider": sender.name if sender else None,
-                    "provider_message_id": result.provider_id,
-                    "status": str(result.message_status) if sent else "failed",
-                    "status_rank": result.message_status.rank if sent else 3,
-                    "error": result.error,
-                    "error_code": result.error_code,
-                    "sent_at": hub.clock.now() if sent else None,
-                },
-                tx,
+        update = {
+            "provider": sender.name if sender else None,
+            "provider_message_id": result.provider_id,
+            "status": str(result.message_status) if sent else "failed",
+            "status_rank": result.message_status.rank if sent else 3,
+            "error": result.error,
+            "error_code": result.error_code,
+            "sent_at": hub.clock.now() if sent else None,
+        }
+        if sent:
+            await self._finish(job, lead_id, message_id, update, None, None, then)
+            return
+        if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
+            error = {"error": result.error, "error_code": result.error_code}
+            await db.execute(*store.update_message(message_id, error))
+            raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
+        async with in_transaction() as tx:  # the rare path: the ORM is fine here
+            issue = await self.apply_recipient_issue(
+                business, state.phone, result.recipient_issue, result.error_code or "send", tx
             )
-            reason = None
-            if not sent:
-                issue = await self.apply_recipient_issue(
-                    business, state.phone, result.recipient_issue, result.error_code or "send", tx
-                )
-                reason = issue or f"texting failed: {result.error}"
-                await leads.record(
-                    lead_id,
-                    "text_failed",
-                    at=now,
-                    using=tx,
-                    message_id=message_id,
-                    purpose=purpose,
-                    sender=sender.name if sender else None,
-                    error=result.error,
-                )
-            job_ids = await then(tx, sent, reason) if then else []
-            await hub.jobs.complete(job, now_ms=hub.clock.now_ms(), using=tx)
+            reason = issue or f"texting failed: {result.error}"
+            job_ids = await db.drive(
+                self._outcome(job, lead_id, message_id, update, "text_failed", reason, then), tx
+            )
         hub.after_commit(job_ids)
+
+    async def _finish(
+        self,
+        job: ClaimedJob,
+        lead_id: int,
+        message_id: int | None,
+        update: dict[str, Any] | None,
+        event: str | None,
+        reason: str | None,
+        then: AfterSend | None,
+    ) -> None:
+        job_ids = await self.hub.db.run(
+            self._outcome(job, lead_id, message_id, update, event, reason, then)
+        )
+        self.hub.after_commit(job_ids)
+
+    def _outcome(
+        self,
+        job: ClaimedJob,
+        lead_id: int,
+        message_id: int | None,
+        update: dict[str, Any] | None,
+        event: str | None,
+        reason: str | None,
+        then: AfterSend | None,
+    ) -> Script[list[int]]:
+        """A text's outcome, what follows it, and its job's completion, in one transaction."""
+        hub = self.hub
+        if message_id is not None and update is not None:
+            yield store.update_message(message_id, update)
+        if event is not None:
+            yield leads.record_statement(
+                lead_id, event, at=hub.clock.now(), db=hub.db, reason=reason, message_id=message_id
+            )
+        job_ids = (yield from then(update is not None and event is None, reason)) if then else []
+        done = yield hub.jobs.complete_statement(job, now_ms=hub.clock.now_ms())
+        job.completed = bool(done)
+        return job_ids
 
     async def _reason_not_to_send(
         self, business: Business, state: store.SendState, purpose: str, respect_opt_out: bool
@@ -550,6 +561,14 @@ def _in_cooldown(business: Business, last: datetime | None, at: datetime) -> boo
 
 class _Duplicate(Exception):
     """The call was already stored: undo this delivery's writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    call_id: int
+    lead_id: int | None
+    skipped: str | None
+    job_ids: list[int]
 
 
 async def opt_out(

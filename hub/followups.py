@@ -23,6 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from hub import leads
+from hub._sqlite import Script
 from hub.clock import to_ms
 from hub.config import Business
 from hub.jobs import ClaimedJob, Retry
@@ -49,32 +50,29 @@ def keys_for(lead_id: int) -> list[str]:
     return [f"text_back:lead:{lead_id}", *reminder_keys(lead_id)]
 
 
-async def schedule(
-    hub: Hub, business: Business, lead_id: int, status: str, tx: BaseDBAsyncClient
-) -> list[int]:
-    """After a text-back went out: queue the nudge and the owner reminder. They are not due
-    yet, so nothing is handed to the worker now (the empty list); polling finds them."""
+def schedule(hub: Hub, business: Business, lead_id: int, status: str) -> Script[list[int]]:
+    """After a text-back went out, as a script step: queue the nudge and the owner reminder.
+    They are not due yet, so nothing is handed to the worker now (the empty list); polling
+    finds them."""
     settings = business.follow_ups
     now = hub.clock.now()
     if settings.nudge_after_hours > 0:
-        await hub.enqueue(
+        yield from hub.enqueue_script(
             NUDGE,
             {"lead_id": lead_id},
             run_at_ms=to_ms(now + timedelta(hours=settings.nudge_after_hours)),
             dedupe_key=f"{NUDGE}:lead:{lead_id}",
             business=business.slug,
-            using=tx,
         )
     if settings.remind_owner_after_hours > 0 and status == LeadStatus.NEW:
         wait = timedelta(hours=settings.remind_owner_after_hours)
         due = business.opening_hours.add_open_time(now, business.timezone, wait) or now + wait
-        await hub.enqueue(
+        yield from hub.enqueue_script(
             REMIND_OWNER,
             {"lead_id": lead_id},
             run_at_ms=to_ms(due),
             dedupe_key=f"{REMIND_OWNER}:lead:{lead_id}",
             business=business.slug,
-            using=tx,
         )
     return []
 

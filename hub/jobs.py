@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+Statement = tuple[str, list[Any]]
+
 if TYPE_CHECKING:
     from hub.core import Hub
     from hub.db import Database
@@ -115,7 +117,7 @@ class JobQueue:
     def connection(self) -> BaseDBAsyncClient:
         return self.db.connection
 
-    async def enqueue(
+    def insert(
         self,
         kind: str,
         payload: dict[str, Any],
@@ -126,28 +128,18 @@ class JobQueue:
         business: str | None = None,
         max_attempts: int = 10,
         priority: int = 0,
-        using: BaseDBAsyncClient | None = None,
         claim_for: tuple[str, int] | None = None,
-    ) -> int | None:
-        """Insert a job; pass the transaction as ``using`` to make it part of it.
-
-        ``claim_for=(worker_id, locked_until_ms)`` inserts it already claimed by that worker,
-        attempt 1: the process that commits a job runs it without a claim statement, and if it
-        dies the lease runs out and another worker rescues the job like any other.
-
-        Returns the new job's id, or ``None`` when a live job already holds ``dedupe_key``.
-        """
+    ) -> Statement:
+        """The statement that inserts a job (see ``enqueue``); its rows are ``[{"id": ...}]``,
+        or none when a live job already holds ``dedupe_key``."""
         state, locked_by, locked_until, attempt = "available", None, None, 0
         if claim_for is not None:
             state, (locked_by, locked_until), attempt = "running", claim_for, 1
-        statement = self.db.sql(
+        return (
             "INSERT INTO hub_job (kind, payload, state, business, dedupe_key, key, priority,"
             " attempt, max_attempts, run_at_ms, created_at_ms, locked_by, locked_until_ms)"
-            f" VALUES (?, {self._json_param()}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
-        )
-        rows = await (using or self.connection).execute_query_dict(
-            statement,
+            f" VALUES (?, {self.db.json()}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
             [
                 kind,
                 json.dumps(payload, separators=(",", ":")),
@@ -164,10 +156,36 @@ class JobQueue:
                 locked_until,
             ],
         )
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        now_ms: int,
+        using: BaseDBAsyncClient | None = None,
+        **options: Any,
+    ) -> int | None:
+        """Insert a job; pass the transaction as ``using`` to make it part of it.
+
+        ``claim_for=(worker_id, locked_until_ms)`` inserts it already claimed by that worker,
+        attempt 1: the process that commits a job runs it without a claim statement, and if it
+        dies the lease runs out and another worker rescues the job like any other.
+
+        Returns the new job's id, or ``None`` when a live job already holds ``dedupe_key``.
+        """
+        statement, values = self.insert(kind, payload, now_ms=now_ms, **options)
+        rows = await (using or self.connection).execute_query_dict(self.db.sql(statement), values)
         return int(rows[0]["id"]) if rows else None
 
-    def _json_param(self) -> str:
-        return "CAST(? AS JSONB)" if self.db.dialect == "postgres" else "?"
+    def complete_statement(self, job: ClaimedJob, *, now_ms: int) -> Statement:
+        """``complete`` as a statement for a script; a row comes back if it took effect."""
+        return (
+            "UPDATE hub_job SET state = 'completed', finished_at_ms = ?, dedupe_key = NULL,"
+            " locked_by = NULL, locked_until_ms = NULL"
+            " WHERE id = ? AND locked_by = ? AND attempt = ? AND state = 'running' RETURNING id",
+            [now_ms, job.id, job.locked_by, job.attempt],
+        )
 
     async def claim(
         self, worker_id: str, limit: int, *, now_ms: int, locked_until_ms: int

@@ -6,13 +6,15 @@ them into one commit per webhook.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hub.config import Business
-from hub.jobs import JobQueue
+from hub.db import Database
+from hub.jobs import JobQueue, Statement
 from hub.models import Call, Contact, Direction, Lead, LeadEvent, LeadStatus, Message, OptOut
 from hub.types import LeadSummary
 
@@ -55,6 +57,17 @@ async def record(
     """Add an entry to the lead's timeline."""
     await LeadEvent.create(
         lead_id=lead_id, at=at, actor=actor, kind=kind, detail=detail, using_db=using
+    )
+
+
+def record_statement(
+    lead_id: int, kind: str, *, at: datetime, db: Database, actor: str = "system", **detail: Any
+) -> Statement:
+    """``record`` as a statement for a script."""
+    return (
+        "INSERT INTO hub_lead_event (lead_id, at, actor, kind, detail)"
+        f" VALUES (?, ?, ?, ?, {db.json()})",
+        [lead_id, at, actor, kind, json.dumps(detail, default=str)],
     )
 
 

@@ -14,6 +14,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from hub import leads
+from hub._sqlite import Script
 from hub.config import Business
 from hub.jobs import ClaimedJob, Discard, Retry
 from hub.models import Delivery, Lead
@@ -43,22 +44,26 @@ class Notifications:
     ) -> list[int]:
         """One delivery row and one job per sink, in the caller's transaction. ``cause`` names
         what the notification is about, so the same cause never notifies twice."""
+        script = self.enqueue_script(business, lead_id, kind, context, cause=cause)
+        return await self.hub.db.drive(script, using)
+
+    def enqueue_script(
+        self, business: Business, lead_id: int, kind: str, context: dict[str, Any], *, cause: str
+    ) -> Script[list[int]]:
+        """``enqueue`` as a step of a script."""
         job_ids = []
-        for index, selection in enumerate(self.hub.config.businesses[business.slug].sinks):
-            delivery = await Delivery.create(
-                business=business.slug,
-                lead_id=lead_id,
-                sink=selection.use,
-                sink_index=index,
-                kind=kind,
-                using_db=using,
+        now = self.hub.clock.now()
+        for index, selection in enumerate(business.sinks):
+            [delivery] = yield (
+                "INSERT INTO hub_delivery (business, lead_id, sink, sink_index, kind, status,"
+                " attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) RETURNING id",
+                [business.slug, lead_id, selection.use, index, kind, now],
             )
-            job_id = await self.hub.enqueue(
+            job_id = yield from self.hub.enqueue_script(
                 NOTIFY,
-                {"delivery_id": delivery.id, **context},
+                {"delivery_id": delivery["id"], **context},
                 dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
                 business=business.slug,
-                using=using,
             )
             if job_id is not None:
                 job_ids.append(job_id)

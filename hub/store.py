@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
+from hub._sqlite import Script
 from hub.db import Database
+from hub.jobs import Statement
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -32,19 +32,16 @@ class CallerRow:
     last_text_back_at: datetime | None
 
 
-async def attach_caller(
-    db: Database, business: str, phone: str, at: datetime, tx: BaseDBAsyncClient
-) -> CallerRow:
+def attach_caller(business: str, phone: str, at: datetime) -> Script[CallerRow]:
     """The caller's contact and open lead, created if missing, with this call counted: two
     statements, whoever else is inserting the same caller at the same moment."""
-    [contact] = await db.fetch(
+    [contact] = yield (
         "INSERT INTO hub_contact (business, phone, created_at) VALUES (?, ?, ?)"
         " ON CONFLICT (business, phone) DO UPDATE SET phone = excluded.phone"
         " RETURNING id, last_text_back_at",
         [business, phone, at],
-        tx,
     )
-    [lead] = await db.fetch(
+    [lead] = yield (
         "INSERT INTO hub_lead (business, contact_id, phone, status, open_key, call_count,"
         " first_call_at, last_call_at, created_at, updated_at)"
         " VALUES (?, ?, ?, 'new', ?, 1, ?, ?, ?, ?)"
@@ -53,7 +50,6 @@ async def attach_caller(
         " last_call_at = excluded.last_call_at, updated_at = excluded.updated_at"
         " RETURNING id, call_count",
         [business, contact["id"], phone, f"{business}:{phone}", at, at, at, at],
-        tx,
     )
     return CallerRow(
         contact["id"],
@@ -63,22 +59,21 @@ async def attach_caller(
     )
 
 
-async def insert_call(db: Database, values: dict[str, Any], tx: BaseDBAsyncClient) -> int | None:
+def insert_call(db: Database, values: dict[str, Any]) -> Script[int | None]:
     """Store a call; ``None`` if this provider's call id is already stored (a retried webhook)."""
     values = {**values, "provider_data": json.dumps(values["provider_data"], default=str)}
     columns = ", ".join(values)
     marks = ", ".join(db.json() if name == "provider_data" else "?" for name in values)
-    rows = await db.fetch(
+    rows = yield (
         f"INSERT INTO hub_call ({columns}, created_at) VALUES ({marks}, ?)"
         " ON CONFLICT (business, provider, provider_call_id) DO NOTHING RETURNING id",
         [*values.values(), values["at"]],
-        tx,
     )
     return int(rows[0]["id"]) if rows else None
 
 
-async def is_opted_out(db: Database, business: str, phone: str) -> bool:
-    rows = await db.fetch(
+def is_opted_out(business: str, phone: str) -> Script[bool]:
+    rows = yield (
         "SELECT 1 AS yes FROM hub_opt_out WHERE business = ? AND phone = ? AND active LIMIT 1",
         [business, phone],
     )
@@ -139,10 +134,6 @@ async def insert_message(db: Database, values: dict[str, Any]) -> int:
     return int(row["id"])
 
 
-async def update_message(
-    db: Database, message_id: int, values: dict[str, Any], tx: BaseDBAsyncClient | None = None
-) -> None:
+def update_message(message_id: int, values: dict[str, Any]) -> Statement:
     assignments = ", ".join(f"{name} = ?" for name in values)
-    await db.execute(
-        f"UPDATE hub_message SET {assignments} WHERE id = ?", [*values.values(), message_id], tx
-    )
+    return f"UPDATE hub_message SET {assignments} WHERE id = ?", [*values.values(), message_id]
