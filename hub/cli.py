@@ -569,7 +569,7 @@ def leads_reply(config_path: Path | None, lead_id: int, text: str) -> None:
             business,
             lead,
             "staff_reply",
-            source_key=f"staff_reply:{uuid.uuid4().hex}",
+            source_key=f"staff_reply:{uuid.uuid4().hex[:12]}",
             context={"text": text},
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -322,20 +322,6 @@ class Flow:
             then=then,
         )
 
-    async def _over_daily_cap(self, business: Business) -> bool:
-        cap = business.text_back.daily_cap
-        if not cap:
-            return False
-        today = business.local_time(self.hub.clock.now()).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        [row] = await self.hub.db.fetch(
-            "SELECT COUNT(*) AS n FROM hub_message WHERE business = ? AND purpose = ?"
-            " AND created_at >= ? AND status <> 'failed'",
-            [business.slug, TEXT_BACK, today.astimezone(UTC)],
-        )
-        return int(row["n"]) >= cap
-
     # -- the one way a text reaches a customer ----------------------------------------------------
 
     async def send_text(
@@ -351,87 +337,85 @@ class Flow:
         respect_opt_out: bool = True,
         then: AfterSend | None = None,
     ) -> None:
-        """Send one text for a job, exactly once per ``source_key``, and record how it went.
+        """Send one text for a job, once per ``source_key``, and record how it went.
 
         Right before sending, whenever the job was queued: the opt-out and can-receive checks,
         the daily cap for text-backs, and quiet hours in the recipient's time (the job waits
-        for the window, or the text is skipped, as the business chose). ``then`` is a script
-        step run in the transaction that records the outcome, which also completes the job,
-        so what follows a text (notifying the owner) is committed with it or not at all.
+        for the window, or the text is skipped, as the business chose). The text's row, what
+        follows it (``then``, a script step: notifying the owner...) and the job's completion
+        are one transaction after the send: one commit per text. A process that dies between
+        the send and that commit leaves the job to be rescued and the text sent again, under
+        the same ``reference``: at least once, never silently lost.
         """
-        hub, db = self.hub, self.hub.db
-        state = await store.send_state(db, lead_id, source_key)
+        hub = self.hub
+        state = await store.send_state(
+            hub.db,
+            lead_id,
+            source_key,
+            business=business,
+            capped_purpose=TEXT_BACK,
+            now=hub.clock.now(),
+        )
         if state is None:
             raise Discard("the lead no longer exists")
         if state.message_done:
             return  # an earlier run got this far and recorded it
         reason = await self._reason_not_to_send(business, state, purpose, respect_opt_out)
         if reason is not None:
-            await self._finish(job, lead_id, None, None, f"{purpose}_skipped", reason, then)
+            event: dict[str, Any] = {"kind": f"{purpose}_skipped", "reason": reason}
+            await self._record(job, lead_id, None, event, then, False, reason)
             return
-        message_id = state.message_id
-        if message_id is None:
-            if purpose != "opt_out_confirmation" and not state.has_texted:
-                body = with_opt_out_line(body)
-            message_id = await store.insert_message(
-                db,
-                {
-                    "business": business.slug,
-                    "lead_id": lead_id,
-                    "phone": state.phone,
-                    "business_number": sender_number,
-                    "direction": Direction.OUTBOUND.value,
-                    "purpose": purpose,
-                    "body": body,
-                    "status": "queued",
-                    "status_rank": 0,
-                    "source_key": source_key,
-                    "created_at": hub.clock.now(),
-                },
-            )
-        else:
-            body = state.message_body or body
-        sms = OutboundSms(message_id, state.phone, body, sender_number=sender_number)
+        if purpose != "opt_out_confirmation" and not state.has_texted:
+            body = with_opt_out_line(body)
+        sms = OutboundSms(f"{source_key}#{job.id}", state.phone, body, sender_number)
         result, sender = await self.send(business, sms)
+        if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
+            raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
         sent = result.status == SendStatus.SENT
-        update = {
+        message = {
+            "business": business.slug,
+            "lead_id": lead_id,
+            "phone": state.phone,
+            "business_number": sender_number,
+            "direction": Direction.OUTBOUND.value,
+            "purpose": purpose,
+            "body": body,
+            "source_key": source_key,
             "provider": sender.name if sender else None,
             "provider_message_id": result.provider_id,
             "status": str(result.message_status) if sent else "failed",
             "status_rank": result.message_status.rank if sent else 3,
             "error": result.error,
             "error_code": result.error_code,
+            "created_at": hub.clock.now(),
             "sent_at": hub.clock.now() if sent else None,
         }
         if sent:
-            await self._finish(job, lead_id, message_id, update, None, None, then)
+            await self._record(job, lead_id, message, None, then, True, None)
             return
-        if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
-            error = {"error": result.error, "error_code": result.error_code}
-            await db.execute(*store.update_message(message_id, error))
-            raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
         async with in_transaction() as tx:  # the rare path: the ORM is fine here
             issue = await self.apply_recipient_issue(
                 business, state.phone, result.recipient_issue, result.error_code or "send", tx
             )
             reason = issue or f"texting failed: {result.error}"
-            job_ids = await db.drive(
-                self._outcome(job, lead_id, message_id, update, "text_failed", reason, then), tx
+            event = {"kind": "text_failed", "reason": reason, "error": result.error}
+            job_ids = await hub.db.drive(
+                self._outcome(job, lead_id, message, event, then, False, reason), tx
             )
         hub.after_commit(job_ids)
 
-    async def _finish(
+    async def _record(
         self,
         job: ClaimedJob,
         lead_id: int,
-        message_id: int | None,
-        update: dict[str, Any] | None,
-        event: str | None,
-        reason: str | None,
+        message: dict[str, Any] | None,
+        event: dict[str, Any] | None,
         then: AfterSend | None,
+        sent: bool,
+        reason: str | None,
     ) -> None:
         job_ids = await self.hub.db.run(
-            self._outcome(job, lead_id, message_id, update, event, reason, then)
+            self._outcome(job, lead_id, message, event, then, sent, reason)
         )
         self.hub.after_commit(job_ids)
 
@@ -439,21 +423,20 @@ class Flow:
         self,
         job: ClaimedJob,
         lead_id: int,
-        message_id: int | None,
-        update: dict[str, Any] | None,
-        event: str | None,
-        reason: str | None,
+        message: dict[str, Any] | None,
+        event: dict[str, Any] | None,
         then: AfterSend | None,
+        sent: bool,
+        reason: str | None,
     ) -> Script[list[int]]:
         """A text's outcome, what follows it, and its job's completion, in one transaction."""
         hub = self.hub
-        if message_id is not None and update is not None:
-            yield store.update_message(message_id, update)
+        if message is not None:
+            yield store.insert_message(message)
         if event is not None:
-            yield leads.record_statement(
-                lead_id, event, at=hub.clock.now(), db=hub.db, reason=reason, message_id=message_id
-            )
-        job_ids = (yield from then(update is not None and event is None, reason)) if then else []
+            kind = event.pop("kind")
+            yield leads.record_statement(lead_id, kind, at=hub.clock.now(), db=hub.db, **event)
+        job_ids = (yield from then(sent, reason)) if then else []
         done = yield hub.jobs.complete_statement(job, now_ms=hub.clock.now_ms())
         job.completed = bool(done)
         return job_ids
@@ -465,8 +448,9 @@ class Flow:
             return "they opted out of texts"
         if state.cannot_receive:
             return "their number cannot receive texts"
-        if purpose == TEXT_BACK and await self._over_daily_cap(business):
-            return f"the daily cap of {business.text_back.daily_cap} text-backs was reached"
+        cap = business.text_back.daily_cap
+        if purpose == TEXT_BACK and cap and state.sent_today >= cap:
+            return f"the daily cap of {cap} text-backs was reached"
         if purpose in _ANSWERS or not business.quiet_hours.enabled:
             return None
         now = self.hub.clock.now()
@@ -502,9 +486,9 @@ class Flow:
             if result.status == SendStatus.SENT or result.recipient_issue is not None:
                 return result, sender
             log.warning(
-                "sender %r could not send message %d: %s",
+                "sender %r could not send text %s: %s",
                 sender.name,
-                sms.hub_message_id,
+                sms.reference,
                 result.error,
             )
             if result.status == SendStatus.RETRY and first_retry is None:

@@ -185,7 +185,7 @@ async def run_owner_alert(hub: Hub, job: ClaimedJob) -> None:
             business_number=business.numbers[0],
             created_at=hub.clock.now(),
         )
-    sms = OutboundSms(message.id, owner, message.body, sender_number=business.numbers[0])
+    sms = OutboundSms(str(message.id), owner, message.body, sender_number=business.numbers[0])
     result, sender = await hub.flow.send(business, sms)
     if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
         raise Retry(result.error or "the sender asked to retry", after=result.retry_after)

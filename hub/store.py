@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from hub._sqlite import Script
 from hub.db import Database
 from hub.jobs import Statement
+
+if TYPE_CHECKING:
+    from hub.config import Business
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -90,28 +93,36 @@ class SendState:
     opted_out: bool
     cannot_receive: bool
     has_texted: bool
-    message_id: int | None
-    message_body: str | None
     message_done: bool
+    #: Text-backs this business sent since midnight in its timezone (the daily cap).
+    sent_today: int
 
 
-async def send_state(db: Database, lead_id: int, source_key: str) -> SendState | None:
+async def send_state(
+    db: Database,
+    lead_id: int,
+    source_key: str,
+    *,
+    business: Business,
+    capped_purpose: str,
+    now: datetime,
+) -> SendState | None:
+    midnight = business.local_time(now).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = await db.fetch(
         "SELECT l.id AS lead_id, l.phone, l.contact_id, c.can_receive_sms,"
         " EXISTS (SELECT 1 FROM hub_opt_out o WHERE o.business = l.business"
         "   AND o.phone = l.phone AND o.active) AS opted_out,"
         " EXISTS (SELECT 1 FROM hub_message p WHERE p.business = l.business"
         "   AND p.phone = l.phone AND p.direction = 'out' AND p.status <> 'failed') AS texted,"
-        " m.id AS message_id, m.body, m.provider_message_id, m.status"
-        " FROM hub_lead l JOIN hub_contact c ON c.id = l.contact_id"
-        " LEFT JOIN hub_message m ON m.source_key = ?"
-        " WHERE l.id = ?",
-        [source_key, lead_id],
+        " EXISTS (SELECT 1 FROM hub_message m WHERE m.source_key = ?) AS done,"
+        " (SELECT COUNT(*) FROM hub_message s WHERE s.business = l.business"
+        "   AND s.purpose = ? AND s.created_at >= ? AND s.status <> 'failed') AS sent_today"
+        " FROM hub_lead l JOIN hub_contact c ON c.id = l.contact_id WHERE l.id = ?",
+        [source_key, capped_purpose, midnight.astimezone(UTC), lead_id],
     )
     if not rows:
         return None
     row = rows[0]
-    done = bool(row["provider_message_id"]) or row["status"] == "failed"
     return SendState(
         lead_id=row["lead_id"],
         phone=row["phone"],
@@ -119,21 +130,14 @@ async def send_state(db: Database, lead_id: int, source_key: str) -> SendState |
         opted_out=bool(row["opted_out"]),
         cannot_receive=row["can_receive_sms"] is not None and not row["can_receive_sms"],
         has_texted=bool(row["texted"]),
-        message_id=row["message_id"],
-        message_body=row["body"],
-        message_done=done,
+        message_done=bool(row["done"]),
+        sent_today=int(row["sent_today"]),
     )
 
 
-async def insert_message(db: Database, values: dict[str, Any]) -> int:
+def insert_message(values: dict[str, Any]) -> Statement:
     columns = ", ".join(values)
-    marks = ", ".join("?" * len(values))
-    [row] = await db.fetch(
-        f"INSERT INTO hub_message ({columns}) VALUES ({marks}) RETURNING id", list(values.values())
+    return (
+        f"INSERT INTO hub_message ({columns}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
     )
-    return int(row["id"])
-
-
-def update_message(message_id: int, values: dict[str, Any]) -> Statement:
-    assignments = ", ".join(f"{name} = ?" for name in values)
-    return f"UPDATE hub_message SET {assignments} WHERE id = ?", [*values.values(), message_id]

@@ -162,7 +162,7 @@ class MemorySender(SmsSender):
         if outbox.send_results:
             return outbox.send_results.pop(0)
         outbox.texts.append(sms)
-        return SendResult.sent(f"mem-{sms.hub_message_id}-{len(outbox.texts)}")
+        return SendResult.sent(f"mem-{sms.reference}-{len(outbox.texts)}")
 
 
 class MemorySink(Sink):

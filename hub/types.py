@@ -125,12 +125,13 @@ class DeliveryReport:
 class OutboundSms:
     """A text for an SMS sender to send.
 
-    ``hub_message_id`` is stable across retries of the same text: pass it to the provider as a
-    client reference where it has one. ``sender_number`` is the business number the customer
-    called; senders configured with their own number or service may ignore it.
+    ``reference`` is the hub's name for this text: unique per text and the same on every retry
+    of it, so pass it to the provider as a client reference where it has one. ``sender_number``
+    is the business number the customer called; senders configured with their own number or
+    service may ignore it.
     """
 
-    hub_message_id: int
+    reference: str
     to: str
     body: str
     sender_number: str | None = None

@@ -20,7 +20,7 @@ class ConsoleSender(SmsSender):
     async def send(self, sms: OutboundSms) -> SendResult:
         sender = sms.sender_number or self.context.business.numbers[0]
         log.warning("SMS %s -> %s: %s", sender, sms.to, sms.body)
-        return SendResult.sent(f"console-{sms.hub_message_id}")
+        return SendResult.sent(f"console-{sms.reference}")
 
 
 @hookimpl

@@ -157,7 +157,7 @@ class VonageSender(SmsSender):
             sms.sender_number or self.context.business.numbers[0]
         )
         to = to_vonage(sms.to)
-        ref = str(sms.hub_message_id)
+        ref = str(sms.reference)
         if self.config.api == "messages":
             status_url = self.context.webhook_url("sms-status")
             return await asyncio.to_thread(

@@ -102,7 +102,7 @@ async def test_no_answer_texts_the_caller_back_through_vonage(hub_dir, fake, mem
         assert text.to == "15125550123" and text.sender == "15125550100"  # no '+' either way
         assert "Acme Plumbing" in text.body and "STOP" in text.body
         message = await Message.get(direction="out")
-        assert text.client_ref == str(message.id)
+        assert text.client_ref.startswith(f"{message.source_key}#")
         assert text.callback == f"{running.url}/hooks/acme/vonage/sms-status"
         assert text.request.headers["content-type"].startswith("application/x-www-form-urlencoded")
         await running.wait_for(lambda: memory.notifications)

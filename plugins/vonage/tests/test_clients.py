@@ -76,9 +76,7 @@ async def test_a_messages_sender_falling_back_to_an_sms_sender_sends_a_form(hub_
     fake.script(
         ScriptedResponse(422, {"title": "Invalid params", "detail": "Messages API says no"})
     )
-    sms = OutboundSms(
-        hub_message_id=1, to="+15125550123", body="hello", sender_number="+15125550100"
-    )
+    sms = OutboundSms(reference="1", to="+15125550123", body="hello", sender_number="+15125550100")
     result, sender = await hub.flow.send(hub.config.businesses["acme"], sms)
     assert result.status == SendStatus.SENT and sender is hub.senders("acme")[1]
     assert [t.api for t in fake.texts] == ["sms"]
@@ -100,7 +98,7 @@ async def test_concurrent_sends_each_get_a_client_of_their_own(hub_dir, fake, me
     sender = hub.senders("acme")[0]
     results = await asyncio.gather(
         *(
-            sender.send(OutboundSms(i, f"+1512555{i:04d}", f"text {i}", "+15125550100"))
+            sender.send(OutboundSms(str(i), f"+1512555{i:04d}", f"text {i}", "+15125550100"))
             for i in range(8)
         )
     )
@@ -116,7 +114,7 @@ async def test_signed_sms_api_requests_with_each_method(hub_dir, fake, memory):
         config = settings(fake, api_secret=None, sign_requests=True, signature_method=method)
         hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake, sender=config)}))
         sender = hub.senders("acme")[0]
-        result = await sender.send(OutboundSms(1, "+15125550123", "signed", "+15125550100"))
+        result = await sender.send(OutboundSms("1", "+15125550123", "signed", "+15125550100"))
         assert result.status == SendStatus.SENT, result.error
         form = fake.texts[-1].request.form
         assert "api_secret" not in form and form["api_key"] == API_KEY and len(form["sig"]) >= 32
@@ -132,7 +130,7 @@ async def test_credentials_never_reach_the_sdk_debug_log(hub_dir, fake, memory, 
     async with running_hub(hub):
         sender = hub.senders("acme")[0]
         with caplog.at_level(logging.DEBUG, logger="vonage"):
-            result = await sender.send(OutboundSms(1, "+15125550123", "hi", "+15125550100"))
+            result = await sender.send(OutboundSms("1", "+15125550123", "hi", "+15125550100"))
     assert result.status == SendStatus.SENT
     basic = base64.b64encode(f"{API_KEY}:{API_SECRET}".encode()).decode()
     assert "request to" in caplog.text  # the SDK did log the request...

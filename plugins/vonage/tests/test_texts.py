@@ -52,14 +52,14 @@ async def texted_back(fake: FakeVonageServer, story: VonageStory, caller: str = 
     before = len(fake.texts)
     await story.missed_call(caller)
     await fake.wait_for_texts(before + 1)
-    message_id = int(fake.texts[before].client_ref or 0)
+    reference = fake.texts[before].client_ref  # the hub's reference for this text
 
     async def sent() -> bool:
-        message = await Message.get_or_none(id=message_id)
+        message = await Message.get_or_none(source_key=(reference or "").split("#")[0])
         return message is not None and message.provider_message_id is not None
 
     await eventually(sent)
-    return await Message.get(id=message_id)
+    return await Message.get(source_key=(reference or "").split("#")[0])
 
 
 # -- sending --------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ async def test_messages_api_sends_json_as_the_application(hub_dir, fake, memory)
         body = text.request.json
         assert body["channel"] == "sms" and body["message_type"] == "text"
         assert body["to"] == "15125550123" and body["from"] == "15125550100"
-        assert body["client_ref"] == str(message.id)
+        assert body["client_ref"].startswith(f"{message.source_key}#")
         assert body["webhook_url"] == f"{running.url}/hooks/acme/vonage/sms-status"
         assert text.request.headers["authorization"].startswith("Bearer ")  # checked by the fake
         assert message.provider == "vonage" and message.provider_message_id == text.message_id
@@ -127,7 +127,7 @@ async def test_rejected_send_fails_and_the_owner_hears_it(hub_dir, fake, memory)
 async def test_sender_results_for_each_kind_of_failure(hub_dir, fake, memory):
     hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake)}))
     sender = hub.senders("acme")[0]
-    sms = OutboundSms(hub_message_id=7, to="+15125550123", body="hi", sender_number="+15125550100")
+    sms = OutboundSms(reference="7", to="+15125550123", body="hi", sender_number="+15125550100")
 
     fake.reject_next("7", "Number barred")
     barred = await sender.send(sms)
@@ -161,7 +161,7 @@ async def test_network_errors_are_retryable(hub_dir, memory):
     settings = {"rest_host": closed, "api_host": closed, "timeout": 2}
     hub = make_hub(write_config(hub_dir, {"acme": vonage_business(None, sender=settings)}))
     sender = hub.senders("acme")[0]
-    result = await sender.send(OutboundSms(1, "+15125550123", "hi", "+15125550100"))
+    result = await sender.send(OutboundSms("1", "+15125550123", "hi", "+15125550100"))
     assert result.status == SendStatus.RETRY and "unreachable" in (result.error or "")
     await sender.close()
 
@@ -171,7 +171,7 @@ async def test_messages_api_errors(hub_dir, fake, memory):
 
     hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake, api="messages")}))
     sender = hub.senders("acme")[0]
-    sms = OutboundSms(hub_message_id=8, to="+15125550123", body="hi", sender_number="+15125550100")
+    sms = OutboundSms(reference="8", to="+15125550123", body="hi", sender_number="+15125550100")
     fake.script(
         ScriptedResponse(422, {"title": "Invalid params", "detail": "The value of `to` is invalid"})
     )
