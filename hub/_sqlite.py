@@ -12,6 +12,7 @@ covers it.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Generator
 from typing import Any, TypeVar
@@ -39,6 +40,11 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
 
 
 class ImmediateSqliteClient(SqliteClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: list[tuple[Script[Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
+
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 
@@ -47,36 +53,91 @@ class ImmediateSqliteClient(SqliteClient):
 
         Each statement through the ORM or ``execute_query`` is a round trip between the event
         loop and that thread, and a transaction holds the connection's lock across all of them;
-        on a busy hub those waits, not SQLite, were the limit. One hand-over per transaction
-        cuts the lock's hold time to the statements' own. (Uses aiosqlite's ``_execute`` and
-        ``_conn``: aiosqlite comes pinned with tortoise-orm, and tests/test_db.py covers it.)
+        on a busy hub those waits were the limit. And each commit is an fsync, which was the
+        next one: so scripts that arrive while a commit is under way are committed together, in
+        one transaction, each inside a savepoint of its own (a failing script rolls back alone).
+        A script's result is returned only once its commit is on disk (group commit).
+
+        Uses aiosqlite's ``_execute`` and ``_conn``; aiosqlite comes pinned with tortoise-orm.
         """
-        async with self._lock:
-            await self.create_connection(with_db=True)
-            connection = self._connection
-            assert connection is not None
-            result: T = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, script, transaction
-            )
-            return result
+        if not transaction:
+            async with self._lock:
+                connection = await self._open()
+                result: T = await connection._execute(_run_alone, connection._conn, script)
+                return result
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((script, future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending())
+        return await future
+
+    async def _open(self) -> Any:
+        await self.create_connection(with_db=True)
+        assert self._connection is not None
+        return self._connection
+
+    async def _commit_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
+            try:
+                async with self._lock:
+                    connection = await self._open()
+                    outcomes = await connection._execute(
+                        _run_batch, connection._conn, [script for script, _ in batch]
+                    )
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue  # its caller went away; the work is committed all the same
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
 
-def _run(connection: sqlite3.Connection, script: Script[T], transaction: bool) -> T:
-    if transaction:
-        connection.execute("BEGIN IMMEDIATE")
+#: Scripts committed together at most: bounds how long one commit keeps the others waiting.
+_BATCH = 64
+
+
+def _drive(connection: sqlite3.Connection, script: Script[T]) -> T:
     try:
         statement = next(script)
         while True:
             rows = [dict(row) for row in connection.execute(*statement).fetchall()]
             statement = script.send(rows)
     except StopIteration as done:
-        if transaction:
-            connection.execute("COMMIT")
         return done.value  # type: ignore[no-any-return]
+
+
+def _run_alone(connection: sqlite3.Connection, script: Script[T]) -> T:
+    return _drive(connection, script)
+
+
+def _run_batch(
+    connection: sqlite3.Connection, scripts: list[Script[Any]]
+) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for script in scripts:
+            connection.execute("SAVEPOINT script")
+            try:
+                outcomes.append((True, _drive(connection, script)))
+            except Exception as exc:
+                connection.execute("ROLLBACK TO script")
+                outcomes.append((False, exc))
+            connection.execute("RELEASE script")
+        connection.execute("COMMIT")
     except BaseException:
-        if transaction:
-            connection.execute("ROLLBACK")
+        connection.execute("ROLLBACK")
         raise
+    return outcomes
 
 
 # Tortoise's ConnectionHandler loads ``engine_module.client_class``.
