@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Generator
 from typing import Any, TypeVar
 
+import aiosqlite
 from tortoise.backends.base.client import TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient,
@@ -44,6 +45,26 @@ class ImmediateSqliteClient(SqliteClient):
         super().__init__(*args, **kwargs)
         self._pending: list[tuple[Script[Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
+        self._reader: aiosqlite.Connection | None = None
+
+    async def read(self, statement: str, values: list[Any]) -> list[dict[str, Any]]:
+        """A read on a connection of its own. In WAL mode readers never wait for the writer,
+        so the read before a text goes out does not queue behind other webhooks' commits.
+        It sees what is committed; an in-memory database has no second connection to give."""
+        if self.filename == ":memory:":
+            return list(await self.execute_query_dict(statement, values))
+        if self._reader is None:
+            reader = await aiosqlite.connect(self.filename, isolation_level=None)
+            reader.row_factory = sqlite3.Row
+            await reader.execute("PRAGMA query_only = ON")
+            self._reader = reader
+        return [dict(row) for row in await self._reader.execute_fetchall(statement, values)]
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+        await super().close()
 
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)

@@ -176,6 +176,14 @@ class Database:
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
+    async def read(self, statement: str, values: list[Any]) -> list[dict[str, Any]]:
+        """Rows of a read that need not wait for other transactions (SQLite: on a reader
+        connection of its own; PostgreSQL: any pooled connection)."""
+        client = self.connection
+        if isinstance(client, ImmediateSqliteClient):
+            return await client.read(statement, values)
+        return await self.fetch(statement, values)
+
     async def execute(
         self, statement: str, values: list[Any], using: BaseDBAsyncClient | None = None
     ) -> int:

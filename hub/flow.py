@@ -274,7 +274,7 @@ class Flow:
 
     async def run_text_back(self, job: ClaimedJob) -> None:
         hub = self.hub
-        rows = await hub.db.fetch(
+        rows = await hub.db.read(
             "SELECT c.id, c.business, c.after_hours, c.called, l.id AS lead_id, l.phone, l.name,"
             " l.service, l.zip, l.status FROM hub_call c JOIN hub_lead l ON l.id = c.lead_id"
             " WHERE c.id = ?",

@@ -108,7 +108,7 @@ async def send_state(
     now: datetime,
 ) -> SendState | None:
     midnight = business.local_time(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = await db.fetch(
+    rows = await db.read(
         "SELECT l.id AS lead_id, l.phone, l.contact_id, c.can_receive_sms,"
         " EXISTS (SELECT 1 FROM hub_opt_out o WHERE o.business = l.business"
         "   AND o.phone = l.phone AND o.active) AS opted_out,"
