@@ -38,6 +38,10 @@ APPS_CONFIG = {
 _MIGRATE_LOCK_ID = 0x6875625F6D6967  # "hub_mig"
 
 
+async def _keep_session(connection: Any) -> None:
+    """asyncpg pool ``reset``: nothing to reset (see ``Database.connection_config``)."""
+
+
 @functools.lru_cache(maxsize=512)
 def _placeholders(statement: str) -> str:
     counter = iter(range(1, 10_000))
@@ -88,7 +92,12 @@ class Database:
                 "credentials": {"file_path": str(path) if path else ":memory:", **query},
             }
         parts = urlsplit(self.url)
-        return expand_db_url(urlunsplit(("postgres", *parts[1:])))
+        config = expand_db_url(urlunsplit(("postgres", *parts[1:])))
+        # asyncpg's pool resets every connection it takes back (RESET ALL, UNLISTEN, unlock
+        # advisory locks...), a round trip per query outside a transaction. The hub leaves no
+        # session state behind (its one advisory lock is released explicitly), so skip it.
+        config["credentials"].setdefault("reset", _keep_session)
+        return config
 
     def tortoise_config(self) -> dict[str, Any]:
         return {
