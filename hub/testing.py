@@ -76,7 +76,8 @@ def business(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Settings for one business: open around the clock, generic calls, memory sender and sink
-    (pass ``sms_sender=`` / ``sinks=`` / ``hours=`` to change them)."""
+    (pass ``sms_sender=`` / ``sinks=`` / ``hours=`` to change them). Quiet hours are off, so a
+    test does not depend on the hour it runs at; pass ``quiet_hours={}`` to test them."""
     settings: dict[str, Any] = {
         "name": name,
         "timezone": "America/Chicago",
@@ -86,6 +87,7 @@ def business(
         "call_source": {"use": "generic", "secret": secret},
         "sms_sender": {"use": "memory"},
         "sinks": [{"use": "memory"}],
+        "quiet_hours": {"enabled": False},
     }
     settings.update(overrides)
     return settings
