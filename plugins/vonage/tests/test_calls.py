@@ -19,7 +19,7 @@ from hub_vonage.testing import (
 )
 
 from hub.models import Call, Lead, Message
-from hub.testing import RunningHub, make_hub, running_hub, write_config
+from hub.testing import RunningHub, eventually, make_hub, running_hub, write_config
 
 
 @contextlib.asynccontextmanager
@@ -101,7 +101,7 @@ async def test_no_answer_texts_the_caller_back_through_vonage(hub_dir, fake, mem
         assert text.api == "sms"
         assert text.to == "15125550123" and text.sender == "15125550100"  # no '+' either way
         assert "Acme Plumbing" in text.body and "STOP" in text.body
-        message = await Message.get(direction="out")
+        message = await eventually(lambda: Message.get(direction="out"))  # recorded after the send
         assert text.client_ref.startswith(f"{message.source_key}#")
         assert text.callback == f"{running.url}/hooks/acme/vonage/sms-status"
         assert text.request.headers["content-type"].startswith("application/x-www-form-urlencoded")
