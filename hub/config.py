@@ -265,7 +265,7 @@ class Business(_Strict):
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.timezone))
 
-    @property
+    @cached_property
     def region(self) -> str | None:
         """The country of the business's first number, for reading national caller ids."""
         return region_of(self.numbers[0])

@@ -13,7 +13,7 @@ A window may cross midnight (``"22:00-02:00"``); ``"00:00-24:00"`` is open all d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -107,33 +107,29 @@ class OpeningHours:
         return False
 
     def _intervals(
-        self, moment: datetime, timezone: str, days: int = 8
-    ) -> list[tuple[datetime, datetime]]:
-        """Open intervals from the start of ``moment``'s local day, for ``days`` days, in order
-        (holidays left out). Local wall-clock times, converted through the timezone's rules."""
+        self, moment: datetime, timezone: str, days: int
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """Open intervals from the day before ``moment``'s local day, for ``days`` days, in
+        order (holidays left out), made as needed. Local wall-clock times, converted through
+        the timezone's rules."""
         zone = ZoneInfo(timezone)
-        local = moment.astimezone(zone)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        found = []
-        for offset in range(-1, days):
-            day = (midnight + timedelta(days=offset)).date()
+        first = moment.astimezone(zone).date() - timedelta(days=1)
+        for offset in range(days + 1):
+            day = first + timedelta(days=offset)
+            if day in self.holidays:
+                continue
             for start, end in self.windows.get(day.weekday(), ()):
-                if day in self.holidays:
-                    continue
-                begin = datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=start)
+                midnight = datetime.combine(day, datetime.min.time(), zone)
                 stop_day = day if end > start else day + timedelta(days=1)
-                stop = datetime.combine(stop_day, datetime.min.time(), zone) + timedelta(
-                    minutes=end
-                )
-                found.append((begin, stop))
-        return sorted(found)
+                stop = datetime.combine(stop_day, datetime.min.time(), zone)
+                yield midnight + timedelta(minutes=start), stop + timedelta(minutes=end)
 
     def next_open(self, moment: datetime, timezone: str) -> datetime | None:
         """``moment`` itself if open then, else when the next window opens (``None`` if never
         within a week)."""
-        for begin, stop in self._intervals(moment, timezone):
-            if begin <= moment < stop:
-                return moment
+        if self.is_open(moment, timezone):
+            return moment
+        for begin, _ in self._intervals(moment, timezone, days=8):
             if begin > moment:
                 return begin
         return None

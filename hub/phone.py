@@ -6,6 +6,7 @@ and PBXs send national formats; ``caller_number`` turns all of that into E.164 o
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -50,6 +51,7 @@ def region_of(number: str) -> str | None:
     return phonenumbers.region_code_for_number(parsed)
 
 
+@functools.lru_cache(maxsize=4096)
 def caller_number(raw: str | None, default_region: str | None = None) -> str | None:
     """A caller id as E.164, or ``None`` when it is withheld or not a dialable number.
 
