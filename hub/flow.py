@@ -353,7 +353,7 @@ class Flow:
             lead_id,
             source_key,
             business=business,
-            capped_purpose=TEXT_BACK,
+            capped_purpose=TEXT_BACK if purpose == TEXT_BACK else None,
             now=hub.clock.now(),
         )
         if state is None:

@@ -104,10 +104,18 @@ async def send_state(
     source_key: str,
     *,
     business: Business,
-    capped_purpose: str,
+    capped_purpose: str | None,
     now: datetime,
 ) -> SendState | None:
     midnight = business.local_time(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    # Counting today's texts costs a scan of them: only when a cap applies to this text.
+    sent_today, count_values = "0", []
+    if capped_purpose and business.text_back.daily_cap:
+        sent_today = (
+            "(SELECT COUNT(*) FROM hub_message s WHERE s.business = l.business"
+            " AND s.purpose = ? AND s.created_at >= ? AND s.status <> 'failed')"
+        )
+        count_values = [capped_purpose, midnight.astimezone(UTC)]
     rows = await db.read(
         "SELECT l.id AS lead_id, l.phone, l.contact_id, c.can_receive_sms,"
         " EXISTS (SELECT 1 FROM hub_opt_out o WHERE o.business = l.business"
@@ -115,10 +123,9 @@ async def send_state(
         " EXISTS (SELECT 1 FROM hub_message p WHERE p.business = l.business"
         "   AND p.phone = l.phone AND p.direction = 'out' AND p.status <> 'failed') AS texted,"
         " EXISTS (SELECT 1 FROM hub_message m WHERE m.source_key = ?) AS done,"
-        " (SELECT COUNT(*) FROM hub_message s WHERE s.business = l.business"
-        "   AND s.purpose = ? AND s.created_at >= ? AND s.status <> 'failed') AS sent_today"
+        f" {sent_today} AS sent_today"
         " FROM hub_lead l JOIN hub_contact c ON c.id = l.contact_id WHERE l.id = ?",
-        [source_key, capped_purpose, midnight.astimezone(UTC), lead_id],
+        [source_key, *count_values, lead_id],
     )
     if not rows:
         return None
