@@ -325,16 +325,3 @@ class JobQueue:
         )
         count, _ = await (using or self.connection).execute_query(statement, [now_ms, *keys])
         return int(count)
-
-    async def next_run_at_ms(self) -> int | None:
-        rows = await self.connection.execute_query_dict(
-            "SELECT MIN(run_at_ms) AS next FROM hub_job WHERE state = 'available'"
-        )
-        value = rows[0]["next"] if rows else None
-        return int(value) if value is not None else None
-
-    async def counts(self) -> dict[str, int]:
-        rows = await self.connection.execute_query_dict(
-            "SELECT state, COUNT(*) AS n FROM hub_job GROUP BY state"
-        )
-        return {row["state"]: int(row["n"]) for row in rows}

@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from hub.config import Business
 from hub.db import Database
 from hub.jobs import JobQueue, Statement
-from hub.models import Call, Contact, Direction, Lead, LeadEvent, LeadStatus, Message, OptOut
+from hub.models import Call, Contact, Direction, Lead, LeadEvent, LeadStatus, Message
 from hub.types import LeadSummary
 
 
@@ -105,13 +105,6 @@ async def set_status(
         lead.id, "status", at=at, actor=actor, using=using, before=str(before), after=str(status)
     )
     return True
-
-
-async def is_opted_out(business: str, phone: str, using: BaseDBAsyncClient | None = None) -> bool:
-    query = OptOut.filter(business=business, phone=phone, active=True)
-    if using is not None:
-        query = query.using_db(using)
-    return await query.exists()
 
 
 async def summary(lead: Lead, business: Business) -> LeadSummary:

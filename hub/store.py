@@ -31,7 +31,6 @@ def as_datetime(value: Any) -> datetime | None:
 class CallerRow:
     contact_id: int
     lead_id: int
-    new_lead: bool
     last_text_back_at: datetime | None
 
 
@@ -51,15 +50,10 @@ def attach_caller(business: str, phone: str, at: datetime) -> Script[CallerRow]:
         " ON CONFLICT (open_key) DO UPDATE SET call_count = hub_lead.call_count + 1,"
         " first_call_at = COALESCE(hub_lead.first_call_at, excluded.first_call_at),"
         " last_call_at = excluded.last_call_at, updated_at = excluded.updated_at"
-        " RETURNING id, call_count",
+        " RETURNING id",
         [business, contact["id"], phone, f"{business}:{phone}", at, at, at, at],
     )
-    return CallerRow(
-        contact["id"],
-        lead["id"],
-        lead["call_count"] == 1,
-        as_datetime(contact["last_text_back_at"]),
-    )
+    return CallerRow(contact["id"], lead["id"], as_datetime(contact["last_text_back_at"]))
 
 
 def insert_call(db: Database, values: dict[str, Any]) -> Script[int | None]:
