@@ -363,7 +363,8 @@ class Flow:
         reason = await self._reason_not_to_send(business, state, purpose, respect_opt_out)
         if reason is not None:
             event: dict[str, Any] = {"kind": f"{purpose}_skipped", "reason": reason}
-            await self._record(job, lead_id, None, event, then, False, reason)
+            outcome = self._outcome(job, lead_id, None, event, then, False, reason)
+            hub.after_commit(await hub.db.run(outcome))
             return
         if purpose != "opt_out_confirmation" and not state.has_texted:
             body = with_opt_out_line(body)
@@ -391,7 +392,8 @@ class Flow:
             "sent_at": hub.clock.now() if sent else None,
         }
         if sent:
-            await self._record(job, lead_id, message, None, then, True, None)
+            outcome = self._outcome(job, lead_id, message, None, then, True, None)
+            hub.after_commit(await hub.db.run(outcome))
             return
         async with in_transaction() as tx:  # the rare path: the ORM is fine here
             issue = await self.apply_recipient_issue(
@@ -403,21 +405,6 @@ class Flow:
                 self._outcome(job, lead_id, message, event, then, False, reason), tx
             )
         hub.after_commit(job_ids)
-
-    async def _record(
-        self,
-        job: ClaimedJob,
-        lead_id: int,
-        message: dict[str, Any] | None,
-        event: dict[str, Any] | None,
-        then: AfterSend | None,
-        sent: bool,
-        reason: str | None,
-    ) -> None:
-        job_ids = await self.hub.db.run(
-            self._outcome(job, lead_id, message, event, then, sent, reason)
-        )
-        self.hub.after_commit(job_ids)
 
     def _outcome(
         self,

@@ -55,32 +55,11 @@ def served(hub_dir):
 
 def test_simulate_a_call_then_list_show_and_update_the_lead(served):
     config, _ = served
-    first = hub(
-        "simulate",
-        "call",
-        "--config",
-        str(config),
-        "--business",
-        "acme",
-        "--from",
-        "+15125550123",
-        "--id",
-        "tour-1",
-    )
+    simulate = ["simulate", "call", "--config", str(config), "--business", "acme"]
+    first = hub(*simulate, "--from", "+15125550123", "--id", "tour-1")
     assert first.returncode == 0, first.stderr
     assert '"status":"scheduled"' in first.stdout
-    again = hub(
-        "simulate",
-        "call",
-        "--config",
-        str(config),
-        "--business",
-        "acme",
-        "--from",
-        "+15125550123",
-        "--id",
-        "tour-1",
-    )
+    again = hub(*simulate, "--from", "+15125550123", "--id", "tour-1")
     assert '"status":"duplicate"' in again.stdout
 
     deadline = time.monotonic() + 5
