@@ -14,9 +14,9 @@ from datetime import datetime
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import geocoder
 from phonenumbers import timezone as number_timezones
 
+from hub._area_codes import STATE_OF_AREA_CODE
 from hub.hours import OpeningHours
 
 HoursSpec = Mapping[str, "str | list[str] | None"]
@@ -33,20 +33,6 @@ STATE_WINDOWS: dict[str, HoursSpec] = {
     "RI": {"mon-fri": "09:00-18:00", "sat-sun": "10:00-17:00"},
 }
 
-_STATES = {
-    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
-    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
-    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
-    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
-    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
-    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH",
-    "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
-    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA",
-    "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
-    "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
-    "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY", "Washington D.C.": "DC",
-}  # fmt: skip
-
 
 @lru_cache(maxsize=4096)
 def recipient_zone(phone: str) -> str | None:
@@ -60,17 +46,14 @@ def recipient_zone(phone: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def us_state(phone: str) -> str | None:
-    """The US state of a number's area code (``FL``), where the geocoder knows it."""
+    """The US state of a number's area code (``FL``), where it is known."""
     try:
         parsed = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return None
-    if phonenumbers.region_code_for_number(parsed) != "US":
+    if phonenumbers.region_code_for_number(parsed) != "US" or parsed.national_number is None:
         return None
-    place = geocoder.description_for_number(parsed, "en")
-    if ", " in place:
-        return place.rsplit(", ", 1)[1][:2]
-    return _STATES.get(place)
+    return STATE_OF_AREA_CODE.get(parsed.national_number // 10_000_000)
 
 
 class QuietHours:

@@ -60,3 +60,23 @@ def test_quiet_hours_follow_the_recipient_and_their_state():
     assert quiet.next_allowed(evening, "+13055550123", CHICAGO) > evening  # Florida: until 20:00
     # A number whose area code spans zones (toll-free) falls back to the business's zone.
     assert quiet.next_allowed(night_in_texas, "+18005550123", CHICAGO) > night_in_texas
+
+
+def test_the_area_code_table_matches_phonenumbers():
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    from hub._area_codes import STATE_OF_AREA_CODE
+    from hub.quiet import us_state
+
+    assert len(STATE_OF_AREA_CODE) > 300
+    names = {"Florida": "FL", "Texas": "TX", "California": "CA", "New York": "NY", "Ohio": "OH"}
+    for area_code in range(200, 1000):
+        number = phonenumbers.parse(f"+1{area_code}2020123")
+        if phonenumbers.region_code_for_number(number) != "US":
+            continue
+        place = geocoder.description_for_number(number, "en")
+        expected = place.rsplit(", ", 1)[1] if ", " in place else names.get(place)
+        if expected is not None:  # a city's state, or a state this test can name
+            assert STATE_OF_AREA_CODE.get(area_code) == expected, area_code
+    assert us_state("+13055550123") == "FL" and us_state("+447700900001") is None
