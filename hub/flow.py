@@ -51,9 +51,9 @@ log = logging.getLogger("hub.flow")
 
 TEXT_BACK = "text_back"
 
-#: A script step run in the transaction that records a text's outcome: ``(sent, reason)``,
-#: returning the ids of the jobs it queued.
-AfterSend = Callable[[bool, "str | None"], Script[list[int]]]
+#: A script step run in the transaction that records a text's outcome, given what was read
+#: before the send, whether it went and why not; it returns the ids of the jobs it queued.
+AfterSend = Callable[["store.SendState", bool, "str | None"], Script[list[int]]]
 
 #: Texts that answer the customer's own message go out at once, quiet hours or not.
 _ANSWERS = frozenset({"help", "opt_out_confirmation", "opt_in_confirmation"})
@@ -159,16 +159,12 @@ class Flow:
         """The webhook's one transaction: the call, the caller's lead (counted) and what
         follows, a text-back job or word to the owner. A retried webhook rolls it all back."""
         skipped = call["skipped_reason"]
-        if (
-            skipped is None
-            and customer
-            and (yield from store.is_opted_out(business.slug, customer))
-        ):
-            skipped = "opted_out"
         caller = None
-        if customer is not None and skipped in {None, "opted_out"}:
+        if customer is not None and skipped is None:
             caller = yield from store.attach_caller(business.slug, customer, call["at"])
-            if skipped is None and _in_cooldown(business, caller.last_text_back_at, call["at"]):
+            if caller.opted_out:
+                skipped = "opted_out"
+            elif _in_cooldown(business, caller.last_text_back_at, call["at"]):
                 skipped = "cooldown"
         call = {**call, "skipped_reason": skipped, "lead_id": caller.lead_id if caller else None}
         call_id = yield from store.insert_call(self.hub.db, call)
@@ -177,7 +173,7 @@ class Flow:
         job_ids: list[int] = []
         if caller is not None:
             job_ids, skipped = yield from self._follow_call(
-                business, caller, call_id, call["at"], skipped, run_at_ms
+                business, caller, call_id, call, skipped, run_at_ms
             )
         return _Recorded(call_id, caller.lead_id if caller else None, skipped, job_ids)
 
@@ -186,7 +182,7 @@ class Flow:
         business: Business,
         caller: store.CallerRow,
         call_id: int,
-        at: datetime,
+        call: dict[str, Any],
         skipped: str | None,
         run_at_ms: int,
     ) -> Script[tuple[list[int], str | None]]:
@@ -197,7 +193,12 @@ class Flow:
             # delay, quiet hours) does not get a second one.
             job_id = yield from self.hub.enqueue_script(
                 TEXT_BACK,
-                {"call_id": call_id, "lead_id": caller.lead_id},
+                {
+                    "call_id": call_id,
+                    "lead_id": caller.lead_id,
+                    "after_hours": call["after_hours"],
+                    "called": call["called"],
+                },
                 run_at_ms=run_at_ms,
                 dedupe_key=f"{TEXT_BACK}:lead:{caller.lead_id}",
                 business=business.slug,
@@ -205,7 +206,7 @@ class Flow:
             if job_id is not None:
                 yield (
                     "UPDATE hub_contact SET last_text_back_at = ? WHERE id = ?",
-                    [at, caller.contact_id],
+                    [call["at"], caller.contact_id],
                 )
                 return [job_id], None
             skipped = "text_back_pending"
@@ -273,50 +274,38 @@ class Flow:
     # -- text-back --------------------------------------------------------------------------------
 
     async def run_text_back(self, job: ClaimedJob) -> None:
-        hub = self.hub
-        rows = await hub.db.read(
-            "SELECT c.id, c.business, c.after_hours, c.called, l.id AS lead_id, l.phone, l.name,"
-            " l.service, l.zip, l.status FROM hub_call c JOIN hub_lead l ON l.id = c.lead_id"
-            " WHERE c.id = ?",
-            [job.payload["call_id"]],
-        )
-        if not rows:
-            raise Discard("the call or its lead no longer exists")
-        row = rows[0]
-        business = hub.business_for_job(row["business"])
-        # What the templates see of the lead and the call (as hub check's sample data).
-        lead = SimpleNamespace(
-            id=row["lead_id"],
-            phone=row["phone"],
-            name=row["name"],
-            service=row["service"],
-            zip=row["zip"],
-            status=row["status"],
-        )
+        """Text back the caller of ``payload["call_id"]``: what the webhook knew (the lead, the
+        number called, after hours or not) came with the job; the rest ``send_text`` reads."""
+        hub, payload = self.hub, job.payload
+        business = hub.business_for_job(job.business or "")
         call = SimpleNamespace(
-            id=row["id"], after_hours=bool(row["after_hours"]), called=row["called"]
+            id=payload["call_id"], after_hours=payload["after_hours"], called=payload["called"]
         )
         template = "sms/text_back_after_hours.txt" if call.after_hours else "sms/text_back.txt"
-        body = hub.templates.render(template, business, lead=lead, call=call)
 
-        def then(sent: bool, reason: str | None) -> Script[list[int]]:
+        def render(state: store.SendState) -> str:
+            return hub.templates.render(template, business, lead=state.lead, call=call)
+
+        def then(state: store.SendState, sent: bool, reason: str | None) -> Script[list[int]]:
             job_ids = yield from hub.notifications.enqueue_script(
                 business,
-                lead.id,
+                state.lead_id,
                 "new_lead",
                 {"texted": sent, "reason": reason},
                 cause=f"call:{call.id}",
             )
             if sent:
-                job_ids += yield from followups.schedule(hub, business, lead.id, lead.status)
+                job_ids += yield from followups.schedule(
+                    hub, business, state.lead_id, state.lead.status
+                )
             return job_ids
 
         await self.send_text(
             job,
             business,
-            lead.id,
+            payload["lead_id"],
             purpose=TEXT_BACK,
-            body=body,
+            body=render,
             source_key=f"{TEXT_BACK}:{call.id}",
             sender_number=call.called,
             then=then,
@@ -331,7 +320,7 @@ class Flow:
         lead_id: int,
         *,
         purpose: str,
-        body: str,
+        body: str | Callable[[store.SendState], str],
         source_key: str,
         sender_number: str | None = None,
         respect_opt_out: bool = True,
@@ -363,9 +352,11 @@ class Flow:
         reason = await self._reason_not_to_send(business, state, purpose, respect_opt_out)
         if reason is not None:
             event: dict[str, Any] = {"kind": f"{purpose}_skipped", "reason": reason}
-            outcome = self._outcome(job, lead_id, None, event, then, False, reason)
+            outcome = self._outcome(job, state, None, event, then, False, reason)
             hub.after_commit(await hub.db.run(outcome))
             return
+        if not isinstance(body, str):
+            body = body(state)
         if purpose != "opt_out_confirmation" and not state.has_texted:
             body = with_opt_out_line(body)
         sms = OutboundSms(f"{source_key}#{job.id}", state.phone, body, sender_number)
@@ -392,7 +383,7 @@ class Flow:
             "sent_at": hub.clock.now() if sent else None,
         }
         if sent:
-            outcome = self._outcome(job, lead_id, message, None, then, True, None)
+            outcome = self._outcome(job, state, message, None, then, True, None)
             hub.after_commit(await hub.db.run(outcome))
             return
         async with in_transaction() as tx:  # the rare path: the ORM is fine here
@@ -402,14 +393,14 @@ class Flow:
             reason = issue or f"texting failed: {result.error}"
             event = {"kind": "text_failed", "reason": reason, "error": result.error}
             job_ids = await hub.db.drive(
-                self._outcome(job, lead_id, message, event, then, False, reason), tx
+                self._outcome(job, state, message, event, then, False, reason), tx
             )
         hub.after_commit(job_ids)
 
     def _outcome(
         self,
         job: ClaimedJob,
-        lead_id: int,
+        state: store.SendState,
         message: dict[str, Any] | None,
         event: dict[str, Any] | None,
         then: AfterSend | None,
@@ -422,8 +413,10 @@ class Flow:
             yield store.insert_message(message)
         if event is not None:
             kind = event.pop("kind")
-            yield leads.record_statement(lead_id, kind, at=hub.clock.now(), db=hub.db, **event)
-        job_ids = (yield from then(sent, reason)) if then else []
+            yield leads.record_statement(
+                state.lead_id, kind, at=hub.clock.now(), db=hub.db, **event
+            )
+        job_ids = (yield from then(state, sent, reason)) if then else []
         done = yield hub.jobs.complete_statement(job, now_ms=hub.clock.now_ms())
         job.completed = bool(done)
         return job_ids

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from hub._sqlite import Script
@@ -32,15 +33,19 @@ class CallerRow:
     contact_id: int
     lead_id: int
     last_text_back_at: datetime | None
+    opted_out: bool
 
 
 def attach_caller(business: str, phone: str, at: datetime) -> Script[CallerRow]:
-    """The caller's contact and open lead, created if missing, with this call counted: two
-    statements, whoever else is inserting the same caller at the same moment."""
+    """The caller's contact and open lead, created if missing, with this call counted, and
+    whether they opted out: two statements, whoever else is inserting the same caller at the
+    same moment."""
     [contact] = yield (
         "INSERT INTO hub_contact (business, phone, created_at) VALUES (?, ?, ?)"
         " ON CONFLICT (business, phone) DO UPDATE SET phone = excluded.phone"
-        " RETURNING id, last_text_back_at",
+        " RETURNING id, last_text_back_at, EXISTS (SELECT 1 FROM hub_opt_out o"
+        " WHERE o.business = hub_contact.business AND o.phone = hub_contact.phone"
+        " AND o.active) AS opted_out",
         [business, phone, at],
     )
     [lead] = yield (
@@ -53,7 +58,12 @@ def attach_caller(business: str, phone: str, at: datetime) -> Script[CallerRow]:
         " RETURNING id",
         [business, contact["id"], phone, f"{business}:{phone}", at, at, at, at],
     )
-    return CallerRow(contact["id"], lead["id"], as_datetime(contact["last_text_back_at"]))
+    return CallerRow(
+        contact["id"],
+        lead["id"],
+        as_datetime(contact["last_text_back_at"]),
+        bool(contact["opted_out"]),
+    )
 
 
 def insert_call(db: Database, values: dict[str, Any]) -> Script[int | None]:
@@ -69,14 +79,6 @@ def insert_call(db: Database, values: dict[str, Any]) -> Script[int | None]:
     return int(rows[0]["id"]) if rows else None
 
 
-def is_opted_out(business: str, phone: str) -> Script[bool]:
-    rows = yield (
-        "SELECT 1 AS yes FROM hub_opt_out WHERE business = ? AND phone = ? AND active LIMIT 1",
-        [business, phone],
-    )
-    return bool(rows)
-
-
 @dataclass(frozen=True, slots=True)
 class SendState:
     """What sending one text needs to know, read in one statement."""
@@ -84,6 +86,9 @@ class SendState:
     lead_id: int
     phone: str
     contact_id: int
+    #: What the templates see of the lead: ``id``, ``phone``, ``name``, ``service``, ``zip``,
+    #: ``status`` (as hub check's sample data).
+    lead: SimpleNamespace
     opted_out: bool
     cannot_receive: bool
     has_texted: bool
@@ -111,7 +116,8 @@ async def send_state(
         )
         count_values = [capped_purpose, midnight.astimezone(UTC)]
     rows = await db.read(
-        "SELECT l.id AS lead_id, l.phone, l.contact_id, c.can_receive_sms,"
+        "SELECT l.id AS lead_id, l.phone, l.contact_id, l.name, l.service, l.zip, l.status,"
+        " c.can_receive_sms,"
         " EXISTS (SELECT 1 FROM hub_opt_out o WHERE o.business = l.business"
         "   AND o.phone = l.phone AND o.active) AS opted_out,"
         " EXISTS (SELECT 1 FROM hub_message p WHERE p.business = l.business"
@@ -128,6 +134,14 @@ async def send_state(
         lead_id=row["lead_id"],
         phone=row["phone"],
         contact_id=row["contact_id"],
+        lead=SimpleNamespace(
+            id=row["lead_id"],
+            phone=row["phone"],
+            name=row["name"],
+            service=row["service"],
+            zip=row["zip"],
+            status=row["status"],
+        ),
         opted_out=bool(row["opted_out"]),
         cannot_receive=row["can_receive_sms"] is not None and not row["can_receive_sms"],
         has_texted=bool(row["texted"]),
