@@ -28,6 +28,11 @@ class Segments:
     non_gsm: str = ""
 
 
+def is_gsm7(text: str) -> bool:
+    """Whether ``text`` fits the 7-bit GSM alphabet (else it goes as UCS-2)."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
 def count_segments(text: str) -> Segments:
     non_gsm = "".join(
         sorted({ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION})

@@ -45,6 +45,7 @@ from hub import (
     SendResult,
     SmsSender,
 )
+from hub.segments import is_gsm7
 from hub_vonage.clients import Clients, redact_sdk_logs
 from hub_vonage.config import VonageSenderConfig
 from hub_vonage.multipart import Part, PartStore, join
@@ -95,11 +96,6 @@ MESSAGES_STATUSES = {
     "rejected": MessageStatus.FAILED,
     "undeliverable": MessageStatus.UNDELIVERED,
 }
-
-_GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
-)
 
 
 class VonageSender(SmsSender):
@@ -544,11 +540,6 @@ def _first_error(exc: ValidationError) -> str:
 
 
 # -- little things --------------------------------------------------------------------------------
-
-
-def is_gsm7(text: str) -> bool:
-    """Whether the SMS API's default ``text`` type can carry ``text`` (else ``unicode``)."""
-    return all(char in _GSM7 for char in text)
 
 
 def _flush_key(business: str, part: Part) -> str:
