@@ -252,11 +252,12 @@ class RunningHub:
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until ``predicate()`` holds (the in-process worker runs jobs in the background)."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
+
+        def holds() -> None:
+            if not predicate():
                 raise AssertionError(f"condition not met within {timeout}s")
-            await asyncio.sleep(0.01)
+
+        await eventually(holds, timeout)
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:

@@ -7,10 +7,11 @@ import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 
 from hub.testing import business, free_port, write_config
+
+from .processes import HubProcess
 
 
 def hub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,30 +32,14 @@ def served(hub_dir):
         {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "log"}])},
         public_url=f"http://127.0.0.1:{port}",
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=0.5).raise_for_status()
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise AssertionError(server.communicate()[0]) from None
-            time.sleep(0.05)
-    output: list[str] = []
-    yield config, output
-    server.terminate()
-    output.append(server.communicate(timeout=20)[0])
+    server = HubProcess(config, dict(os.environ), port)
+    server.start()
+    yield config
+    server.stop()
 
 
 def test_simulate_a_call_then_list_show_and_update_the_lead(served):
-    config, _ = served
+    config = served
     simulate = ["simulate", "call", "--config", str(config), "--business", "acme"]
     first = hub(*simulate, "--from", "+15125550123", "--id", "tour-1")
     assert first.returncode == 0, first.stderr
@@ -81,7 +66,7 @@ def test_simulate_a_call_then_list_show_and_update_the_lead(served):
 
 
 def test_errors_are_one_line_not_a_traceback(hub_dir, served):
-    config, _ = served
+    config = served
     missing = hub("leads", "show", "999", "--config", str(config))
     assert missing.returncode == 1 and missing.stderr.strip() == "Error: no lead 999"
     wrong_business = hub(

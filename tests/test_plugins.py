@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -15,9 +14,9 @@ import pytest
 
 from hub.plugins import PluginError, load_plugins
 from hub.providers import Kind
-from hub.testing import free_port
 
 from .dists import make_distribution
+from .processes import HubProcess
 
 GOOD = """
 from hub import hookimpl, Sink, DeliveryResult
@@ -159,28 +158,12 @@ def test_hub_serve_starts_despite_a_broken_plugin(site, tmp_path):
     config = write_config(
         tmp_path, {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "pager"}])}
     )
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--config", str(config), "--port", str(port)],
-        env=hub_env(site),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = HubProcess(config, hub_env(site))
+    server.start()
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError("hub serve did not start") from None
-                time.sleep(0.1)
-        assert response.json() == {"status": "ok"}
-        page = httpx.get(f"http://127.0.0.1:{port}/").text
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        page = httpx.get(f"{server.url}/").text
         assert "failed to load" in page and "broken" in page
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=20)
+        output = server.stop()
     assert "plugin 'broken' failed to load" in output
