@@ -69,7 +69,7 @@ class ImmediateSqliteClient(SqliteClient):
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 
-    async def run_script(self, script: Script[T], transaction: bool) -> T:
+    async def run_script(self, script: Script[T]) -> T:
         """Run every statement of ``script`` in aiosqlite's thread, in one hand-over.
 
         Each statement through the ORM or ``execute_query`` is a round trip between the event
@@ -81,11 +81,6 @@ class ImmediateSqliteClient(SqliteClient):
 
         Uses aiosqlite's ``_execute`` and ``_conn``; aiosqlite comes pinned with tortoise-orm.
         """
-        if not transaction:
-            async with self._lock:
-                connection = await self._open()
-                result: T = await connection._execute(_run_alone, connection._conn, script)
-                return result
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._pending.append((script, future))
         if self._committer is None or self._committer.done():
@@ -134,10 +129,6 @@ def _drive(connection: sqlite3.Connection, script: Script[T]) -> T:
             statement = script.send(rows)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
-
-
-def _run_alone(connection: sqlite3.Connection, script: Script[T]) -> T:
-    return _drive(connection, script)
 
 
 def _run_batch(

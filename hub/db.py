@@ -163,15 +163,13 @@ class Database:
         rows = await (using or self.connection).execute_query_dict(self.sql(statement), values)
         return list(rows)
 
-    async def run(self, script: Script[T], *, transaction: bool = True) -> T:
+    async def run(self, script: Script[T]) -> T:
         """Run a script (a generator of ``(sql, values)`` that is sent each statement's rows)
         as one transaction. On SQLite the whole script runs in one hand-over to the database
         thread (see ``hub._sqlite``); on PostgreSQL statement by statement, pooled."""
         client = self.connection
         if isinstance(client, ImmediateSqliteClient):
-            return await client.run_script(script, transaction)
-        if not transaction:
-            return await self.drive(script, client)
+            return await client.run_script(script)
         async with in_transaction() as tx:
             return await self.drive(script, tx)
 
