@@ -17,12 +17,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from hub import ProviderConfig
+from hub.phone import to_e164
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _URL = re.compile(r"^https?://[^/\s?#]+/?$")
 
 #: Lookup v2 line types that cannot take a text (Twilio's ``line_type_intelligence.type``).
@@ -211,12 +211,7 @@ class TwilioSmsConfig(TwilioAccount):
     @field_validator("from_")
     @classmethod
     def _from(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        compact = re.sub(r"[\s\-().]", "", value)
-        if not _E164.match(compact):
-            raise ValueError("must be a phone number in E.164 form, like +15125550100")
-        return compact
+        return None if value is None else to_e164(value)
 
     @field_validator("messaging_service_sid")
     @classmethod
