@@ -97,6 +97,9 @@ NOTIFY_TEMPLATES = (
     "notify/cannot_text.txt",
     "email/lead.html",
 )
+#: Templates rendered with the lead's summary (``LeadSummary``); texts to customers get the
+#: stored lead's fields (``id``, ``phone``, ``name``, ``service``, ``zip``, ``status``...).
+OWNER_TEMPLATES = frozenset({"sms/owner_alert.txt", *NOTIFY_TEMPLATES})
 MAX_SEGMENTS = 2
 
 
@@ -113,8 +116,9 @@ def check_templates(templates: Templates, business: Business) -> list[TemplateIs
     from hub.segments import count_segments
 
     issues = []
-    context = _sample_context(business)
+    to_customer, to_owner = _sample_contexts(business)
     for name in (*SMS_TEMPLATES, *NOTIFY_TEMPLATES):
+        context = to_owner if name in OWNER_TEMPLATES else to_customer
         stem = Path(name).name.split(".", 1)[0]
         where = (
             f"businesses.{business.slug}.templates.{stem}" if stem in business.templates else name
@@ -146,7 +150,8 @@ def check_templates(templates: Templates, business: Business) -> list[TemplateIs
     return issues
 
 
-def _sample_context(business: Business) -> dict[str, Any]:
+def _sample_contexts(business: Business) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sample data as the hub renders texts to customers, and owner notifications."""
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
@@ -165,27 +170,14 @@ def _sample_context(business: Business) -> dict[str, Any]:
         id=42, phone=summary.caller, name=summary.name, service=summary.service, zip=summary.zip,
         urgency=summary.urgency, status="new", callback_start=now, callback_end=None,
     )  # fmt: skip
-    call = SimpleNamespace(at=now, after_hours=False, called=business.numbers[0], outcome="missed")
-    return {
-        "lead": _Either(lead, summary),
-        "call": call,
-        "missing": ["zip"],
+    call = SimpleNamespace(id=7, after_hours=False, called=business.numbers[0])
+    to_customer = {"lead": lead, "call": call, "missing": ["zip"], "text": "We can come at 3"}
+    to_owner = {
+        "lead": summary,
         "urgent": False,
         "url": None,
         "texted": True,
         "reason": None,
         "notification": Notification("summary", summary, "New lead", "body"),
     }
-
-
-class _Either:
-    """A sample lead that answers as the stored lead (texts) or its summary (notifications)."""
-
-    def __init__(self, *sources: Any) -> None:
-        self._sources = sources
-
-    def __getattr__(self, name: str) -> Any:
-        for source in self._sources:
-            if hasattr(source, name):
-                return getattr(source, name)
-        raise AttributeError(name)
+    return to_customer, to_owner
