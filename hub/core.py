@@ -9,12 +9,14 @@ worker and the CLI all work through a ``Hub``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 
 from hub._sqlite import Script
 from hub.clock import Clock
@@ -22,11 +24,14 @@ from hub.config import Business, HubConfig, load_config
 from hub.db import Database, DatabaseError
 from hub.flow import Flow
 from hub.jobs import ClaimedJob, Discard, JobQueue
-from hub.models import Lead
+from hub.models import Call, Contact, InboxEvent, Lead
 from hub.notifications import Notifications
 from hub.plugins import Plugins, load_plugins
-from hub.providers import CallSource, Kind, Provider, ProviderContext, ReplyParser, Sink, SmsSender
+from hub import plugin_state
+from hub.context import JSON, BusinessView, HubContext, JobContext, ProviderContext
+from hub.providers import CallSource, Kind, Provider, ReplyParser, Sink, SmsSender
 from hub.templating import Templates
+from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms
 from hub.worker import Worker
 
 log = logging.getLogger("hub")
@@ -40,9 +45,9 @@ class BusinessProviders:
     senders: list[SmsSender]
     parsers: list[ReplyParser]
     sinks: list[Sink]
-    by_name: dict[str, list[Provider]] = field(default_factory=dict)
+    by_name: dict[str, list[Provider[Any]]] = field(default_factory=dict)
 
-    def all(self) -> list[Provider]:
+    def all(self) -> list[Provider[Any]]:
         return [self.call_source, *self.senders, *self.parsers, *self.sinks]
 
 
@@ -58,6 +63,7 @@ class Hub:
         self.notifications = Notifications(self)
         self.worker: Worker | None = None
         self._claimed: dict[int, ClaimedJob] = {}  # inserted claimed, until their commit
+        self.runtime = HubRuntime(self)
         self.providers: dict[str, BusinessProviders] = {
             slug: self._build(slug) for slug in config.businesses
         }
@@ -72,11 +78,13 @@ class Hub:
 
     def _build(self, slug: str) -> BusinessProviders:
         business = self.config.businesses[slug]
-        built: dict[str, list[Provider]] = {}
+        built: dict[str, list[Provider[Any]]] = {}
+        view = business_view(business)
 
-        def make(kind: Kind, selection_use: str, config: object) -> Provider:
+        def make(kind: Kind, selection_use: str, config: Any) -> Provider[Any]:
             cls = self.plugins.provider(kind, selection_use)
-            provider = cls(config, ProviderContext(self, business, cls.name))
+            plugin = self.plugins.owner(kind, cls.name)
+            provider = cls(config, ProviderContext(self.runtime, view, cls.name, plugin))
             built.setdefault(cls.name, []).append(provider)
             return provider
 
@@ -137,7 +145,7 @@ class Hub:
             for business in self.providers.values():
                 for provider in business.all():
                     await provider.start()
-            await self.plugins.call_lifecycle("hub_startup", hub=self)
+            await self.plugins.call_lifecycle("hub_startup", context=HubContext(self.runtime))
             if worker if worker is not None else self.config.worker.in_process:
                 self.worker = self.make_worker()
                 self.worker.start()
@@ -161,7 +169,9 @@ class Hub:
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None
-        await self.plugins.call_lifecycle("hub_shutdown", hub=self, tolerate=True)
+        await self.plugins.call_lifecycle(
+            "hub_shutdown", context=HubContext(self.runtime), tolerate=True
+        )
         await self._close_providers()
         await self.db.close()
         self.started = False
@@ -182,6 +192,10 @@ class Hub:
         await self.stop()
 
     # -- jobs -------------------------------------------------------------------------------------
+
+    def job_context(self, kind: str) -> JobContext:
+        """What a handler of ``kind`` is given, scoped to the plugin that registered it."""
+        return JobContext(self.runtime, self.plugins.job_owner(kind))
 
     async def enqueue(
         self,
@@ -256,3 +270,128 @@ class Hub:
             else:
                 waiting.append(job_id)
         self.worker.notify(waiting, run_at_ms=run_at_ms)
+
+
+# -- the plugin-facing runtime --------------------------------------------------------------------
+
+P = TypeVar("P", bound=Provider[Any])
+
+
+def business_view(business: Business) -> BusinessView:
+    return BusinessView(
+        slug=business.slug,
+        name=business.name,
+        timezone=business.timezone,
+        numbers=tuple(business.numbers),
+        region=business.region,
+        forward_to=business.forward_to,
+    )
+
+
+class HubRuntime:
+    """``hub.context.Runtime`` over a ``Hub``: what plugin contexts forward to."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    @property
+    def clock(self) -> Clock:
+        return self.hub.clock
+
+    @property
+    def public_url(self) -> str:
+        return self.hub.config.public_url
+
+    def businesses(self) -> Sequence[BusinessView]:
+        return [business_view(b) for b in self.hub.config.businesses.values()]
+
+    def is_open(self, business: str, at: datetime) -> bool:
+        return self.hub.config.businesses[business].is_open(at)
+
+    def render(self, business: str, template: str, context: Mapping[str, Any]) -> str:
+        found = self.hub.config.businesses[business]
+        return self.hub.templates.render(template, business=found, **context)
+
+    def providers(self, business: str, cls: type[P]) -> list[P]:
+        built = self.hub.providers.get(business)
+        return [p for p in (built.all() if built else ()) if isinstance(p, cls)]
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        business: str | None,
+        run_at_ms: int | None,
+        dedupe_key: str | None,
+    ) -> int | None:
+        return await self.hub.enqueue(
+            kind, payload, business=business, run_at_ms=run_at_ms, dedupe_key=dedupe_key
+        )
+
+    async def cancel_jobs(self, keys: Sequence[str]) -> int:
+        return await self.hub.jobs.cancel(keys, now_ms=self.hub.clock.now_ms())
+
+    async def mark(self, provider: str, key: str) -> bool:
+        try:
+            await InboxEvent.create(provider=provider, event_key=f"mark:{key}"[:255])
+        except IntegrityError:
+            return False
+        return True
+
+    async def is_marked(self, provider: str, key: str) -> bool:
+        return await InboxEvent.filter(provider=provider, event_key=f"mark:{key}"[:255]).exists()
+
+    async def cached_line_type(self, business: str, phone: str, max_age: timedelta) -> str | None:
+        contact = await Contact.get_or_none(business=business, phone=phone)
+        if contact is None or contact.line_type is None or contact.line_type_checked_at is None:
+            return None
+        if contact.line_type_checked_at < self.hub.clock.now() - max_age:
+            return None
+        return contact.line_type
+
+    async def remember_line_type(self, business: str, phone: str, line_type: str) -> None:
+        await Contact.filter(business=business, phone=phone).update(
+            line_type=line_type[:32], line_type_checked_at=self.hub.clock.now()
+        )
+
+    async def attach_recording(
+        self, business: str, provider: str, call_id: str, recording_url: str
+    ) -> bool:
+        updated = await Call.filter(
+            business=business,
+            provider=provider,
+            provider_call_id=call_id,
+            recording_url__isnull=True,
+        ).update(recording_url=recording_url[:512])
+        return bool(updated)
+
+    async def receive_call(self, business: str, provider: str, event: CallEvent) -> CallReceipt:
+        found = self.hub.config.businesses[business]
+        return await self.hub.flow.receive_call(found, provider, event)
+
+    async def receive_sms(self, business: str, provider: str, sms: InboundSms) -> None:
+        await self.hub.flow.receive_sms(self.hub.config.businesses[business], provider, sms)
+
+    async def receive_delivery_report(
+        self, business: str, provider: str, report: DeliveryReport
+    ) -> None:
+        found = self.hub.config.businesses[business]
+        await self.hub.flow.receive_delivery_report(found, provider, report)
+
+    async def state_get(self, plugin: str, business: str, key: str) -> JSON:
+        value: JSON = await plugin_state.get(plugin, business, key)
+        return value
+
+    async def state_set(self, plugin: str, business: str, key: str, value: JSON) -> None:
+        await plugin_state.put(plugin, business, key, value, now=self.hub.clock.now())
+
+    async def state_compare_and_set(
+        self, plugin: str, business: str, key: str, expected: JSON, new: JSON
+    ) -> bool:
+        return await plugin_state.compare_and_set(
+            plugin, business, key, expected, new, now=self.hub.clock.now()
+        )
+
+    async def state_delete(self, plugin: str, business: str, key: str) -> bool:
+        return await plugin_state.delete(plugin, business, key)

@@ -33,6 +33,7 @@ from hub.providers import SmsSender
 from hub.templating import with_opt_out_line
 from hub.types import (
     CallEvent,
+    CallReceipt,
     CallOutcome,
     DeliveryReport,
     InboundSms,
@@ -57,20 +58,6 @@ AfterSend = Callable[["store.SendState", bool, "str | None"], Script[list[int]]]
 
 #: Texts that answer the customer's own message go out at once, quiet hours or not.
 _ANSWERS = frozenset({"help", "opt_out_confirmation", "opt_in_confirmation"})
-
-
-@dataclass(frozen=True, slots=True)
-class CallReceipt:
-    """What the hub made of a call event."""
-
-    #: ``scheduled`` (a text-back is queued), ``recorded`` (stored, no text: see ``skipped``),
-    #: or ``duplicate`` (this call was already received; nothing changed).
-    status: str
-    outcome: str
-    after_hours: bool = False
-    skipped: str | None = None
-    call_id: int | None = None
-    lead_id: int | None = None
 
 
 class Flow:

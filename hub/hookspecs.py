@@ -16,7 +16,9 @@ Rules every hook follows:
 - Hooks never use ``firstresult``: every implementation is called. The core's defaults register
   first, through these same hooks, then each installed plugin in name order.
 - Registration hooks return nothing; they call ``register`` once per class. Registering a
-  ``(kind, name)`` that another plugin already registered is an error naming both plugins.
+  ``(kind, name)`` that another plugin already registered is an error naming both plugins, and
+  so is registering a class that leaves its kind's runtime method (``send``, ``parse``,
+  ``deliver``) unimplemented: that error names the plugin and the missing method.
 - Lifecycle hooks may return an awaitable; the hub awaits each in turn.
 - New parameters may be added to a hook in a later release; pluggy passes an implementation only
   the parameters it names, so existing plugins keep working.
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from hub.core import Hub
+    from hub.context import HubContext
     from hub.jobs import JobKind
     from hub.providers import CallSource, ReplyParser, Sink, SmsSender
 
@@ -82,10 +84,13 @@ def hub_register_sinks(register: Callable[[type[Sink]], None]) -> None:
 
 @hookspec
 def hub_register_job_kinds(register: Callable[[JobKind], None]) -> None:
-    """Register kinds of durable background job (see ``hub.jobs.JobKind``).
+    """Register kinds of durable background job (see ``hub.JobKind``).
 
     A plugin that must do work later or with retries (a CRM sync, say) registers a kind and
-    enqueues jobs of it; they run in every hub worker with the kind's retry policy.
+    enqueues jobs of it (``context.enqueue``); they run in every hub worker with the kind's retry
+    policy. The handler is called as ``await handler(context, job)`` with a ``hub.JobContext``
+    (clock, log, enqueue, the plugin's state per business, the business's providers) and the
+    ``hub.ClaimedJob``; it raises ``hub.Retry`` or ``hub.Discard`` to say how it ended otherwise.
     """
 
 
@@ -93,16 +98,20 @@ def hub_register_job_kinds(register: Callable[[JobKind], None]) -> None:
 
 
 @hookspec
-def hub_startup(hub: Hub) -> Awaitable[None] | None:
+def hub_startup(context: HubContext) -> Awaitable[None] | None:
     """Called once the database is ready and the providers have started, before the hub serves.
+
+    ``context`` is a ``hub.HubContext``: the businesses (read-only views), the clock, a logger.
 
     May return an awaitable, which is awaited. An exception here stops the hub from starting.
     """
 
 
 @hookspec
-def hub_shutdown(hub: Hub) -> Awaitable[None] | None:
+def hub_shutdown(context: HubContext) -> Awaitable[None] | None:
     """Called when the hub stops, before the providers close and the database disconnects.
+
+    ``context`` is the same ``hub.HubContext`` as ``hub_startup``'s.
 
     May return an awaitable, which is awaited. Exceptions are logged and do not stop the
     remaining shutdown.

@@ -28,7 +28,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 Statement = tuple[str, list[Any]]
 
 if TYPE_CHECKING:
-    from hub.core import Hub
+    from hub.context import JobContext
     from hub.db import Database
 
 AVAILABLE = "available"
@@ -72,7 +72,8 @@ class ClaimedJob:
     completed: bool = False
 
 
-JobHandler = Callable[["Hub", ClaimedJob], Awaitable[None]]
+#: ``handler(context, job)``: what a job kind runs (see ``hub.JobContext``).
+JobHandler = Callable[["JobContext", ClaimedJob], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

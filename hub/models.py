@@ -239,3 +239,24 @@ class Job(Model):
     class Meta:
         table = "hub_job"
         indexes = (("state", "run_at_ms"), ("state", "locked_until_ms"))
+
+
+class PluginStateEntry(Model):
+    """One key of a plugin's durable key-value state for one business (``context.state``).
+
+    Plugins keep what they must remember here (a CRM's contact id, a sheet's row, the parts of
+    a multipart text) instead of creating tables of their own. ``version`` grows by one on
+    every write, so a compare-and-set is one fenced ``UPDATE``.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    plugin = fields.CharField(max_length=64)
+    business = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=255)
+    value: Any = fields.JSONField()
+    version = fields.IntField(default=1)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "hub_plugin_state"
+        unique_together = (("plugin", "business", "key"),)

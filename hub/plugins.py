@@ -34,7 +34,7 @@ import pluggy
 
 from hub import hookspecs
 from hub.jobs import JobKind
-from hub.providers import KIND_BASES, Kind, Provider
+from hub.providers import KIND_BASES, Kind, Provider, missing_methods
 
 ENTRY_POINT_GROUP = "hub"
 LOAD_ENV = "HUB_LOAD_PLUGINS"
@@ -99,18 +99,28 @@ class Plugins:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.infos: list[PluginInfo] = []
-        self.providers: dict[Kind, dict[str, type[Provider]]] = {kind: {} for kind in Kind}
+        self.providers: dict[Kind, dict[str, type[Provider[Any]]]] = {kind: {} for kind in Kind}
         self.job_kinds: dict[str, JobKind] = {}
         self._owners: dict[tuple[Kind | str, str], PluginInfo] = {}
 
     # -- lookups ----------------------------------------------------------------------------------
 
-    def provider(self, kind: Kind, name: str) -> type[Provider]:
+    def provider(self, kind: Kind, name: str) -> type[Provider[Any]]:
         """The class registered as ``name`` for ``kind``; ``LookupError`` says what exists."""
         try:
             return self.providers[kind][name]
         except KeyError:
             raise LookupError(self.unknown_provider_message(kind, name)) from None
+
+    def owner(self, kind: Kind, name: str) -> str:
+        """The name of the plugin that registered provider ``name`` of ``kind``."""
+        info = self._owners.get((kind, name))
+        return info.name if info is not None else name
+
+    def job_owner(self, kind: str) -> str:
+        """The name of the plugin that registered job kind ``kind``."""
+        info = self._owners.get(("job", kind))
+        return info.name if info is not None else kind
 
     def unknown_provider_message(self, kind: Kind, name: str) -> str:
         known = sorted(self.providers[kind])
@@ -177,15 +187,22 @@ class Plugins:
         if impl is not None:
             impl(register=self._job_registrar(info))
 
-    def _registrar(self, kind: Kind, info: PluginInfo) -> Callable[[type[Provider]], None]:
+    def _registrar(self, kind: Kind, info: PluginInfo) -> Callable[[type[Provider[Any]]], None]:
         base = KIND_BASES[kind]
 
-        def register(cls: type[Provider]) -> None:
+        def register(cls: type[Provider[Any]]) -> None:
             if not (isinstance(cls, type) and issubclass(cls, base)):
                 raise PluginError(f"{cls!r} registered as a {kind} is not a {base.__name__}")
             name = getattr(cls, "name", None)
             if not isinstance(name, str) or not name:
                 raise PluginError(f"{cls.__name__} has no `name`")
+            missing = missing_methods(cls)
+            if missing:
+                methods = ", ".join(f"{method}()" for method in missing)
+                raise PluginError(
+                    f"{_origin(info)} registers {cls.__name__} as a {kind.replace('_', ' ')}, "
+                    f"but it does not implement {methods}"
+                )
             self._claim((kind, name), info)
             self.providers[kind][name] = cls
             info.provides.append((kind, name))

@@ -110,6 +110,20 @@ class InboundSms:
 
 
 @dataclass(frozen=True, slots=True)
+class CallReceipt:
+    """What the hub made of a call event (``context.receive_call``'s answer)."""
+
+    #: ``scheduled`` (a text-back is queued), ``recorded`` (stored, no text: see ``skipped``),
+    #: or ``duplicate`` (this call was already received; nothing changed).
+    status: str
+    outcome: str
+    after_hours: bool = False
+    skipped: str | None = None
+    call_id: int | None = None
+    lead_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryReport:
     """A provider's status callback for a text the hub sent."""
 

@@ -161,7 +161,7 @@ class Worker:
         try:
             if kind is None:
                 raise Retry(f"no handler for job kind {job.kind!r} in this process")
-            await kind.handler(self.hub, job)
+            await kind.handler(self.hub.job_context(job.kind), job)
         except Snooze as exc:
             await self.queue.retry(
                 job, str(exc), run_at_ms=exc.until_ms, now_ms=clock.now_ms(), snooze=True

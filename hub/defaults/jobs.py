@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from hub import followups, inbound
-from hub.core import Hub
+from hub.context import JobContext
+from hub.core import Hub, HubRuntime
 from hub.flow import TEXT_BACK
 from hub.hookspecs import hookimpl
-from hub.jobs import ClaimedJob, JobKind
+from hub.jobs import ClaimedJob, JobHandler, JobKind
 from hub.notifications import NOTIFY
+
+
+def _core(handler: Callable[[Hub, ClaimedJob], Awaitable[None]]) -> JobHandler:
+    # A stopgap: the core's handlers still take the whole Hub, which only the core may see, so
+    # they reach it through the runtime behind the public JobContext plugins get. The
+    # composition root will register them as closures over its services instead.
+    async def run(context: JobContext, job: ClaimedJob) -> None:
+        runtime = context._runtime
+        assert isinstance(runtime, HubRuntime)
+        await handler(runtime.hub, job)
+
+    return run
 
 
 async def _text_back(hub: Hub, job: ClaimedJob) -> None:
@@ -30,8 +43,8 @@ def hub_register_job_kinds(register: Callable[[JobKind], None]) -> None:
         (followups.NUDGE, followups.run_nudge),
         (followups.OWNER_ALERT, followups.run_owner_alert),
     ):
-        register(JobKind(name, handler, max_attempts=8, backoff_base=5, backoff_cap=600))
-    register(JobKind(NOTIFY, _notify, max_attempts=10, backoff_base=10, backoff_cap=3600))
-    register(JobKind(inbound.PROCESS_REPLY, inbound.run_process_reply, max_attempts=5))
-    register(JobKind(followups.REMIND_OWNER, followups.run_remind_owner, max_attempts=5))
-    register(JobKind(followups.SUMMARY, followups.run_summary, max_attempts=5))
+        register(JobKind(name, _core(handler), max_attempts=8, backoff_base=5, backoff_cap=600))
+    register(JobKind(NOTIFY, _core(_notify), max_attempts=10, backoff_base=10, backoff_cap=3600))
+    register(JobKind(inbound.PROCESS_REPLY, _core(inbound.run_process_reply), max_attempts=5))
+    register(JobKind(followups.REMIND_OWNER, _core(followups.run_remind_owner), max_attempts=5))
+    register(JobKind(followups.SUMMARY, _core(followups.run_summary), max_attempts=5))

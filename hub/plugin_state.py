@@ -1,0 +1,68 @@
+"""The table behind ``PluginState``: a durable key-value store per plugin and business.
+
+Every write bumps the row's ``version``; a compare-and-set reads the row, compares its value
+and updates it fenced on the version it read, so of two concurrent writers exactly one wins
+(and a first write races on the ``(plugin, business, key)`` unique constraint instead).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from hub.models import PluginStateEntry
+
+
+async def get(plugin: str, business: str, key: str) -> Any:
+    row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
+    return None if row is None else row.value
+
+
+async def put(plugin: str, business: str, key: str, value: Any, *, now: datetime) -> None:
+    """Set ``key`` whatever it held."""
+    for _ in range(10):
+        row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
+        if row is None:
+            try:
+                await PluginStateEntry.create(
+                    plugin=plugin, business=business, key=key, value=value, updated_at=now
+                )
+                return
+            except IntegrityError:
+                continue  # created meanwhile: update it
+        updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
+            value=value, version=row.version + 1, updated_at=now
+        )
+        if updated:
+            return
+    raise RuntimeError(f"plugin state {plugin}/{business}/{key} kept changing under a write")
+
+
+async def compare_and_set(
+    plugin: str, business: str, key: str, expected: Any, new: Any, *, now: datetime
+) -> bool:
+    """Set ``key`` to ``new`` if it holds ``expected`` (``None``: absent); ``True`` if it did."""
+    row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
+    if row is None:
+        if expected is not None:
+            return False
+        try:
+            await PluginStateEntry.create(
+                plugin=plugin, business=business, key=key, value=new, updated_at=now
+            )
+        except IntegrityError:
+            return False
+        return True
+    if row.value != expected:
+        return False
+    updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
+        value=new, version=row.version + 1, updated_at=now
+    )
+    return bool(updated)
+
+
+async def delete(plugin: str, business: str, key: str) -> bool:
+    deleted = await PluginStateEntry.filter(plugin=plugin, business=business, key=key).delete()
+    return bool(deleted)
