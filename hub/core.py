@@ -219,7 +219,7 @@ class Hub:
         )
         job_id = await self.db.drive(script, using or self.db.connection)
         if job_id is not None and using is None:  # committed already
-            self.after_commit([job_id])
+            self.after_commit([job_id], run_at_ms=run_at_ms)
         return job_id
 
     def enqueue_script(

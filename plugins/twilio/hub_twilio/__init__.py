@@ -11,11 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hub import CallSource, SmsSender, hookimpl
-from hub_twilio.config import TwilioCallConfig, TwilioSmsConfig
+from hub_twilio.config import TwilioCallConfig, TwilioSenderConfig, TwilioSmsConfig
 from hub_twilio.messaging import TwilioSender
 from hub_twilio.voice import TwilioCallSource
 
-__all__ = ["TwilioCallConfig", "TwilioCallSource", "TwilioSender", "TwilioSmsConfig"]
+__all__ = [
+    "TwilioCallConfig",
+    "TwilioCallSource",
+    "TwilioSender",
+    "TwilioSenderConfig",
+    "TwilioSmsConfig",
+]
 
 
 @hookimpl

@@ -16,8 +16,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from hub import ProviderConfig
-from hub.phone import to_e164
+from hub import ProviderConfig, to_e164
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 
@@ -179,7 +178,7 @@ class TwilioCallConfig(TwilioAccount):
         return (self.after_hours_message or default).replace("{business}", business)
 
 
-class TwilioSmsConfig(TwilioAccount):
+class TwilioSenderConfig(TwilioAccount):
     """``sms_sender: {use: twilio, ...}``."""
 
     from_: str | None = Field(
@@ -229,3 +228,7 @@ class TwilioSmsConfig(TwilioAccount):
         if value is not None and has_from:
             raise ValueError("set `from` or `messaging_service_sid`, not both")
         return value.strip() if value is not None else None
+
+
+#: The sender's settings under their first name.
+TwilioSmsConfig = TwilioSenderConfig

@@ -39,7 +39,7 @@ from hub import (
     SendResult,
     SmsSender,
 )
-from hub_twilio.config import DEFAULT_API_BASE_URL, TwilioSmsConfig
+from hub_twilio.config import DEFAULT_API_BASE_URL, TwilioSenderConfig
 from hub_twilio.signatures import WebhookVerifier
 from hub_twilio.voice import optional, raw, required
 
@@ -127,13 +127,11 @@ def result_for_error(exc: TwilioException) -> SendResult:
     return SendResult.failed(error, error_code=error_code)
 
 
-class TwilioSender(SmsSender):
+class TwilioSender(SmsSender[TwilioSenderConfig]):
     name = "twilio"
     description = "Twilio Programmable Messaging: sends texts, takes replies and delivery reports"
-    Config = TwilioSmsConfig
-    config: TwilioSmsConfig
 
-    def __init__(self, config: TwilioSmsConfig, context: ProviderContext) -> None:
+    def __init__(self, config: TwilioSenderConfig, context: ProviderContext) -> None:
         super().__init__(config, context)
         self.verifier = WebhookVerifier(config, context)
         self._http: AsyncTwilioHttpClient | None = None

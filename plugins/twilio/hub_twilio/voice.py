@@ -84,13 +84,11 @@ def call_started(form: FormData) -> datetime | None:
     return ended - timedelta(seconds=max(seconds, 0))
 
 
-class TwilioCallSource(CallSource):
+class TwilioCallSource(CallSource[TwilioCallConfig]):
     name = "twilio"
     description = (
         "Twilio voice: forward calls to the owner (or catch forwarded ones), detect missed"
     )
-    Config = TwilioCallConfig
-    config: TwilioCallConfig
 
     def __init__(self, config: TwilioCallConfig, context: ProviderContext) -> None:
         super().__init__(config, context)
@@ -129,13 +127,13 @@ class TwilioCallSource(CallSource):
         call_sid = required(form, "CallSid")
         called = required(form, "To")
         business = self.context.business
-        if called not in business.numbers:
+        if not self.context.is_our_number(called):
             raise Refused(403, f"{called} is not a number of business {business.slug!r}")
-        now = self.context.hub.clock.now()
+        now = self.context.now()
         if self.config.mode == "catch":
-            closed = not business.is_open(now)
+            closed = not self.context.is_open(now)
             return await self._missed(form, started=now, closed=closed)
-        if not business.is_open(now):
+        if not self.context.is_open(now):
             return await self._missed(form, started=now, closed=True)
         if business.forward_to is None:  # `hub check` reports it; the caller still gets a text
             return await self._missed(form, started=now, closed=False)
@@ -176,7 +174,7 @@ class TwilioCallSource(CallSource):
         await self.context.receive_call(self._event(form, CallOutcome.MISSED))
         if optional(form, "CallStatus") in FINAL_STATUSES:
             return twiml()  # the caller is gone
-        return self._missed_twiml(form, self.context.hub.clock.now(), closed=False)
+        return self._missed_twiml(form, self.context.now(), closed=False)
 
     async def screen(self, request: Request) -> Response:
         """TwiML for the owner's leg, before it is connected: press a key to take the call."""

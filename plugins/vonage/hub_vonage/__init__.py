@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hub import ClaimedJob, Discard, JobKind, hookimpl
+from hub import ClaimedJob, Discard, JobContext, JobKind, hookimpl
 from hub_vonage.messaging import CONCAT_FLUSH, VonageSender
 from hub_vonage.voice import VonageCallSource
 
 if TYPE_CHECKING:
     from hub import CallSource, SmsSender
-    from hub.core import Hub
 
 __all__ = ["VonageCallSource", "VonageSender"]
 
@@ -34,14 +33,9 @@ def hub_register_sms_senders(register: Callable[[type[SmsSender]], None]) -> Non
     register(VonageSender)
 
 
-async def _flush_parts(hub: Hub, job: ClaimedJob) -> None:
+async def _flush_parts(context: JobContext, job: ClaimedJob) -> None:
     payload = job.payload
-    providers = hub.providers.get(payload["business"])
-    senders = [
-        p
-        for p in (providers.by_name.get(VonageSender.name, []) if providers else [])
-        if isinstance(p, VonageSender)
-    ]
+    senders = context.providers(payload["business"], VonageSender)
     if not senders:
         raise Discard(f"business {payload['business']!r} no longer sends through vonage")
     await senders[0].flush_parts(payload["sender"], payload["concat_ref"], int(payload["total"]))

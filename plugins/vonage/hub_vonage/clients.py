@@ -9,7 +9,11 @@
   a client, uses it alone, and gives it back. The pool grows to the number of concurrent sends.
 - **Always https**: the SDK builds ``https://{host}{path}``. A host configured as
   ``http://host:port`` (a local stand-in, a test fake) gets a transport adapter that downgrades
-  that one origin. It is mounted on the client's private ``_session``, which is why
+  that one origin. The SDK offers no public way to do that: ``HttpClient.__init__`` makes its
+  own ``requests.Session`` and mounts its own adapter on ``https://``, ``HttpClientOptions`` has
+  only hosts, timeout, pool sizes and retries (no scheme, session or adapter), and
+  ``make_request`` hard-codes ``https://``. So the adapter is mounted on the client's private
+  ``_session``, reached in one place only (``_session_of``), which is why
   ``vonage-http-client`` is pinned; ``tests/test_clients.py`` covers it.
 
 - **Signed requests** (``sign_requests``): the SDK signs fields it never sends and has no
@@ -32,12 +36,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-from requests import PreparedRequest, Response
+from requests import PreparedRequest, Response, Session
 from requests.adapters import HTTPAdapter
 from urllib3 import Retry
 from vonage import Auth, HttpClientOptions, Vonage
 
-from hub_vonage.config import VonageConfig, split_origin
+from hub_vonage.config import VonageSenderConfig, split_origin
 from hub_vonage.signatures import SignatureMethod, sms_signature
 
 Family = Literal["sms", "messages"]
@@ -77,7 +81,7 @@ class _SigningAuth(Auth):
         return sms_signature(sent, self._secret_text, self._method)
 
 
-def build_client(config: VonageConfig, family: Family) -> Vonage:
+def build_client(config: VonageSenderConfig, family: Family) -> Vonage:
     """A ``Vonage`` client for one API family, pointed at the configured hosts."""
     api_host, api_plain = split_origin(config.api_host)
     rest_host, rest_plain = split_origin(config.rest_host)
@@ -93,7 +97,7 @@ def build_client(config: VonageConfig, family: Family) -> Vonage:
         max_retries=1,
     )
     client = Vonage(auth, options)
-    session = client.http_client._session
+    session = _session_of(client)
     for host, plain in ((api_host, api_plain), (rest_host, rest_plain)):
         if plain:
             adapter = _PlainHttpAdapter(
@@ -103,7 +107,14 @@ def build_client(config: VonageConfig, family: Family) -> Vonage:
     return client
 
 
-def _auth(config: VonageConfig, family: Family) -> Auth:
+def _session_of(client: Vonage) -> Session:
+    """The ``requests`` session under ``client``: the SDK's private attribute (see above)."""
+    session = client.http_client._session
+    assert isinstance(session, Session)
+    return session
+
+
+def _auth(config: VonageSenderConfig, family: Family) -> Auth:
     secret = config.api_secret.get_secret_value() if config.api_secret else None
     if family == "messages":
         if config.application_id and config.private_key:
@@ -152,13 +163,13 @@ class ClientPool:
         with self._lock:
             clients, self._all, self._idle = self._all, [], []
         for client in clients:
-            client.http_client._session.close()
+            _session_of(client).close()
 
 
 class Clients:
     """One pool per API family for one sender's settings."""
 
-    def __init__(self, config: VonageConfig) -> None:
+    def __init__(self, config: VonageSenderConfig) -> None:
         self.sms = ClientPool(lambda: build_client(config, "sms"))
         self.messages = ClientPool(lambda: build_client(config, "messages"))
 

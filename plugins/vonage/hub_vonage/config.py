@@ -1,8 +1,10 @@
 """Settings of the ``vonage`` call source and SMS sender.
 
-Both read the same keys, so one mapping (or one YAML anchor) can configure a business's calls
-and texts; each uses what it needs and the sender also checks that it can authenticate. The key
-names are a public contract: add keys, never rename them.
+Both take the account keys (``VonageAccount``: credentials and webhook signatures), so one
+mapping (or one YAML anchor) of those can serve a business's calls and texts. The call source
+adds how calls are handled (``VonageCallConfig``), the sender how texts go out
+(``VonageSenderConfig``, which also checks that it can authenticate); a setting of one side is
+an error on the other. The key names are a public contract: add keys, never rename them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ _SENDER_ID = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
-class VonageConfig(ProviderConfig):
+class VonageAccount(ProviderConfig):
+    """The keys both the call source and the sender take."""
+
     # -- credentials ---------------------------------------------------------------------------
     api_key: str | None = Field(
         None, description="Account API key (dashboard → API settings); not a secret"
@@ -58,33 +62,51 @@ class VonageConfig(ProviderConfig):
         description="Seconds a signed webhook stays acceptable (replay window)",
     )
     clock_skew: int = Field(60, ge=0, le=900, description="Seconds of clock difference tolerated")
-    sign_requests: bool = Field(
-        False,
-        description="Sign outbound SMS API requests with signature_secret instead of sending "
-        "api_secret (only when Vonage enforces signed requests on the account)",
-    )
 
-    # -- sending -------------------------------------------------------------------------------
-    from_: str | None = Field(
-        None,
-        alias="from",
-        description="Sender: a Vonage number (E.164, '+' optional) or an alphanumeric sender id. "
-        "Default: the business number the customer called",
-    )
-    api: Literal["sms", "messages"] = Field(
-        "sms", description="Which API sends texts: sms or messages"
-    )
-    api_host: str = Field(
-        DEFAULT_API_HOST,
-        description="Host of the Messages/Voice APIs; 'http://host:port' for a plain-HTTP stand-in",
-    )
-    rest_host: str = Field(
-        DEFAULT_REST_HOST,
-        description="Host of the SMS API; 'http://host:port' for a plain-HTTP stand-in",
-    )
-    timeout: int = Field(10, ge=1, le=60, description="Seconds to wait for Vonage's API")
+    @field_validator("api_key", "application_id")
+    @classmethod
+    def _no_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank (leave the key out instead)")
+        return value.strip() if value is not None else None
 
-    # -- calls ---------------------------------------------------------------------------------
+    @field_validator("private_key")
+    @classmethod
+    def _pem(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        # Keys passed through environment variables often arrive with literal "\n"s.
+        text = value.get_secret_value().replace("\\n", "\n").strip()
+        if not (text.startswith("-----BEGIN") and "PRIVATE KEY-----" in text):
+            raise ValueError(
+                "must be the PEM text of the application's private key "
+                "('-----BEGIN PRIVATE KEY-----...'); read it with {$file: private.key}"
+            )
+        return SecretStr(text + "\n")
+
+    @model_validator(mode="after")
+    def _pairs(self) -> VonageAccount:
+        problems: list[tuple[str, str]] = []
+        if (self.application_id is None) != (self.private_key is None):
+            missing = "private_key" if self.private_key is None else "application_id"
+            problems.append(
+                (missing, "application_id and private_key go together: set both or neither")
+            )
+        if self.api_secret is not None and self.api_key is None:
+            problems.append(("api_key", "api_secret needs its api_key"))
+        _raise(problems)
+        return self
+
+    # -- derived -------------------------------------------------------------------------------
+
+    @property
+    def secret(self) -> str | None:
+        return self.signature_secret.get_secret_value() if self.signature_secret else None
+
+
+class VonageCallConfig(VonageAccount):
+    """``call_source: {use: vonage, ...}``: the account keys and how calls are handled."""
+
     mode: Literal["forward", "catch"] = Field(
         "forward",
         description="forward: ring the business's forward_to during opening hours, text when "
@@ -115,6 +137,37 @@ class VonageConfig(ProviderConfig):
     )
     screening_prompt: str | None = Field(None, description="Said to the owner when screening")
 
+
+class VonageSenderConfig(VonageAccount):
+    """``sms_sender: {use: vonage, ...}``: the account keys and how texts go out, checked that
+    the chosen API can authenticate."""
+
+    sign_requests: bool = Field(
+        False,
+        description="Sign outbound SMS API requests with signature_secret instead of sending "
+        "api_secret (only when Vonage enforces signed requests on the account)",
+    )
+
+    # -- sending -------------------------------------------------------------------------------
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description="Sender: a Vonage number (E.164, '+' optional) or an alphanumeric sender id. "
+        "Default: the business number the customer called",
+    )
+    api: Literal["sms", "messages"] = Field(
+        "sms", description="Which API sends texts: sms or messages"
+    )
+    api_host: str = Field(
+        DEFAULT_API_HOST,
+        description="Host of the Messages/Voice APIs; 'http://host:port' for a plain-HTTP stand-in",
+    )
+    rest_host: str = Field(
+        DEFAULT_REST_HOST,
+        description="Host of the SMS API; 'http://host:port' for a plain-HTTP stand-in",
+    )
+    timeout: int = Field(10, ge=1, le=60, description="Seconds to wait for Vonage's API")
+
     # -- multipart inbound texts -----------------------------------------------------------------
     concat_wait: int = Field(
         120,
@@ -123,13 +176,6 @@ class VonageConfig(ProviderConfig):
         description="Seconds to wait for the missing parts of a multipart text before passing on "
         "what arrived",
     )
-
-    @field_validator("api_key", "application_id")
-    @classmethod
-    def _no_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be blank (leave the key out instead)")
-        return value.strip() if value is not None else None
 
     @field_validator("from_")
     @classmethod
@@ -172,51 +218,15 @@ class VonageConfig(ProviderConfig):
             )
         return text
 
-    @field_validator("private_key")
-    @classmethod
-    def _pem(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        # Keys passed through environment variables often arrive with literal "\n"s.
-        text = value.get_secret_value().replace("\\n", "\n").strip()
-        if not (text.startswith("-----BEGIN") and "PRIVATE KEY-----" in text):
-            raise ValueError(
-                "must be the PEM text of the application's private key "
-                "('-----BEGIN PRIVATE KEY-----...'); read it with {$file: private.key}"
-            )
-        return SecretStr(text + "\n")
-
     @model_validator(mode="after")
-    def _pairs(self) -> VonageConfig:
+    def _credentials(self) -> VonageSenderConfig:
         problems: list[tuple[str, str]] = []
-        if (self.application_id is None) != (self.private_key is None):
-            missing = "private_key" if self.private_key is None else "application_id"
-            problems.append(
-                (missing, "application_id and private_key go together: set both or neither")
-            )
         if self.sign_requests:
             if self.signature_secret is None:
                 problems.append(("signature_secret", "sign_requests needs the signature secret"))
             if self.api_key is None:
                 problems.append(("api_key", "sign_requests needs the api key"))
-        if self.api_secret is not None and self.api_key is None:
-            problems.append(("api_key", "api_secret needs its api_key"))
         _raise(problems)
-        return self
-
-    # -- derived -------------------------------------------------------------------------------
-
-    @property
-    def secret(self) -> str | None:
-        return self.signature_secret.get_secret_value() if self.signature_secret else None
-
-
-class VonageSenderConfig(VonageConfig):
-    """The sender's settings: the same keys, plus a check that the chosen API can authenticate."""
-
-    @model_validator(mode="after")
-    def _credentials(self) -> VonageSenderConfig:
-        problems: list[tuple[str, str]] = []
         if self.api == "messages":
             if self.application_id is None and self.private_key is None:
                 why = (

@@ -40,12 +40,13 @@ from hub import (
     InboundSms,
     MessageStatus,
     OutboundSms,
+    ProviderContext,
     RecipientIssue,
     Refused,
     SendResult,
     SmsSender,
+    is_gsm7,
 )
-from hub.segments import is_gsm7
 from hub_vonage.clients import Clients, redact_sdk_logs
 from hub_vonage.config import VonageSenderConfig
 from hub_vonage.multipart import Part, PartStore, join
@@ -98,23 +99,20 @@ MESSAGES_STATUSES = {
 }
 
 
-class VonageSender(SmsSender):
+class VonageSender(SmsSender[VonageSenderConfig]):
     name = "vonage"
     description = "Vonage SMS API or Messages API, with inbound texts and delivery receipts"
-    Config = VonageSenderConfig
-    config: VonageSenderConfig
 
-    def __init__(self, config: VonageSenderConfig, context: Any) -> None:
+    def __init__(self, config: VonageSenderConfig, context: ProviderContext) -> None:
         super().__init__(config, context)
         self.verify = Verifier(config, context)
         self.clients = Clients(config)
-        self.parts = PartStore(context.hub.db, context.business.slug)
+        self.parts = PartStore(context.state)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
         redact_sdk_logs()
-        await self.parts.ensure_table()
         if not self.verify.enabled:
             log.warning(
                 "vonage sender of %r has no signature_secret: inbound texts and receipts are "
@@ -286,7 +284,6 @@ class VonageSender(SmsSender):
             )
             await self._deliver(InboundSms(message_id, sender, recipient, text, raw=_record(data)))
             return _ack()
-        hub = self.context.hub
         part = Part(
             message_id=message_id,
             sender=sender,
@@ -296,17 +293,14 @@ class VonageSender(SmsSender):
             part=number,
             body=text,
             raw=_record(data),
-            received_ms=hub.clock.now_ms(),
+            received_ms=self.context.clock.now_ms(),
         )
         complete = await self.parts.add(part)
         if complete is not None:
             await self._pass_on(complete)
-            await hub.jobs.cancel(
-                [_flush_key(self.context.business.slug, part)], now_ms=hub.clock.now_ms()
-            )
+            await self.context.cancel_jobs([_flush_key(self.context.business.slug, part)])
             return _ack()
-        run_at = hub.clock.now_ms() + self.config.concat_wait * 1000
-        job_id = await hub.jobs.enqueue(
+        await self.context.enqueue(
             CONCAT_FLUSH,
             {
                 "business": self.context.business.slug,
@@ -314,14 +308,9 @@ class VonageSender(SmsSender):
                 "concat_ref": ref,
                 "total": total,
             },
-            now_ms=hub.clock.now_ms(),
-            run_at_ms=run_at,
+            run_at_ms=self.context.clock.now_ms() + self.config.concat_wait * 1000,
             dedupe_key=_flush_key(self.context.business.slug, part),
-            business=self.context.business.slug,
-            max_attempts=5,
         )
-        if job_id is not None:
-            hub.after_commit([job_id], run_at_ms=run_at)
         return _ack()
 
     async def flush_parts(self, sender: str, concat_ref: str, total: int) -> None:
@@ -351,7 +340,7 @@ class VonageSender(SmsSender):
                 raw={"parts": [p.raw for p in parts]},
             )
         )
-        await self.parts.finish(parts, now_ms=self.context.hub.clock.now_ms())
+        await self.parts.finish(parts, now_ms=self.context.clock.now_ms())
 
     async def _messages_inbound(self, data: dict[str, Any]) -> Response:
         if _text(data.get("channel")).lower() not in {"", "sms"} or _text(

@@ -99,6 +99,20 @@ def settings(
     return data
 
 
+#: Settings only the sender takes (``VonageSenderConfig``); the call source refuses them.
+SENDER_ONLY = frozenset(
+    {"from", "api", "api_host", "rest_host", "timeout", "sign_requests", "concat_wait"}
+)
+
+
+def call_settings(
+    fake: FakeVonageServer | None = None, *, api: str = "sms", **overrides: Any
+) -> dict[str, Any]:
+    """``settings`` without the sender's own keys: what the ``vonage`` call source takes."""
+    data = settings(fake, api=api, **overrides)
+    return {key: value for key, value in data.items() if key not in SENDER_ONLY}
+
+
 def vonage_business(
     fake: FakeVonageServer | None = None,
     *,
@@ -112,7 +126,7 @@ def vonage_business(
     overrides.setdefault("numbers", [NUMBER])
     overrides.setdefault("forward_to", OWNER)
     return business(
-        call_source={"use": "vonage", **settings(fake, api=api), **(call or {})},
+        call_source={"use": "vonage", **call_settings(fake, api=api), **(call or {})},
         sms_sender={"use": "vonage", **settings(fake, api=api), **(sender or {})},
         **overrides,
     )

@@ -41,9 +41,8 @@ from starlette.routing import BaseRoute, Route
 from vonage_voice import Connect, Input, PhoneEndpoint, Record, Talk
 from vonage_voice.models.connect_endpoints import OnAnswer
 
-from hub import CallEvent, CallOutcome, CallSource, Refused
-from hub.phone import caller_number
-from hub_vonage.config import VonageConfig, greeting
+from hub import CallEvent, CallOutcome, CallSource, ProviderContext, Refused, caller_number
+from hub_vonage.config import VonageCallConfig, greeting
 from hub_vonage.webhooks import BadWebhook, Verifier, Webhook, parse_time, read, to_core, to_vonage
 from hub_vonage.webhooks import without_signature as _record
 
@@ -63,13 +62,11 @@ DEFAULT_SCREENING = "Call for {business}. Press 1 to take it."
 VOICEMAIL_PROMPT = "You can also leave a message after the tone."
 
 
-class VonageCallSource(CallSource):
+class VonageCallSource(CallSource[VonageCallConfig]):
     name = "vonage"
     description = "Vonage Voice API: forwards calls to the owner, texts back the ones nobody takes"
-    Config = VonageConfig
-    config: VonageConfig
 
-    def __init__(self, config: VonageConfig, context: Any) -> None:
+    def __init__(self, config: VonageCallConfig, context: ProviderContext) -> None:
         super().__init__(config, context)
         self.verify = Verifier(config, context)
 
@@ -108,10 +105,10 @@ class VonageCallSource(CallSource):
         caller, called = to_core(data.get("from")), to_core(data.get("to"))
         business = self.context.business
         number = caller_number(called, business.region)
-        if number is None or number not in business.numbers:
+        if number is None or not self.context.is_our_number(number):
             raise Refused(403, f"{called} is not a number of business {business.slug!r}")
-        now = self.context.hub.clock.now()
-        is_open = business.is_open(now)
+        now = self.context.now()
+        is_open = self.context.is_open(now)
         owner = business.forward_to
         if self.config.mode == "forward" and is_open and owner is not None:
             return _ncco(self._connect(uuid, caller, number, owner))

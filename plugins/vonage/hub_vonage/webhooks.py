@@ -21,7 +21,7 @@ from hub_vonage.signatures import SignatureError, verify_jwt, verify_sms_signatu
 
 if TYPE_CHECKING:
     from hub import ProviderContext
-    from hub_vonage.config import VonageConfig
+    from hub_vonage.config import VonageAccount
 
 MAX_BODY = 256 * 1024
 _DIGITS = re.compile(r"^[1-9]\d{6,14}$")
@@ -73,7 +73,7 @@ async def read(request: Request) -> Webhook:
 class Verifier:
     """Checks webhook signatures with one provider's settings; a no-op without a secret."""
 
-    def __init__(self, config: VonageConfig, context: ProviderContext) -> None:
+    def __init__(self, config: VonageAccount, context: ProviderContext) -> None:
         self.config = config
         self.context = context
 
@@ -82,7 +82,7 @@ class Verifier:
         return self.config.signature_secret is not None
 
     def _now(self) -> float:
-        return float(self.context.hub.clock.now().timestamp())
+        return float(self.context.now().timestamp())
 
     def jwt(self, webhook: Webhook) -> None:
         """Voice and Messages API webhooks: a Bearer JWT over the raw body."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 from click.testing import CliRunner
-from hub_vonage.config import VonageConfig, VonageSenderConfig
+from hub_vonage.config import VonageAccount, VonageCallConfig, VonageSenderConfig
 from hub_vonage.testing import private_key_pem, vonage_business
 
 from hub.cli import main
@@ -86,8 +86,26 @@ def test_bad_values_are_named_with_their_path_and_never_echo_secrets(hub_dir):
     assert SECRET_VALUE not in repr(issues)
 
 
+def test_a_call_setting_on_the_sender_and_a_sending_setting_on_the_call_source_are_refused(
+    hub_dir,
+):
+    issues = issues_for(hub_dir, sender={"ring_timeout": 20}, call={"from": "AcmePlumb"})
+    assert issues == {
+        "businesses.acme.sms_sender.ring_timeout": "unknown setting",
+        "businesses.acme.call_source.from": "unknown setting",
+    }
+
+
+def test_the_account_keys_serve_both_sides():
+    account = {"api_key": "abcd1234", "api_secret": "secret", "signature_secret": "x" * 32}
+    assert VonageCallConfig.model_validate(account).api_key == "abcd1234"
+    assert VonageSenderConfig.model_validate(account).api_key == "abcd1234"
+    with pytest.raises(ValueError, match="screening"):
+        VonageSenderConfig.model_validate({**account, "screening": True})
+
+
 def test_secrets_stay_out_of_reprs():
-    config = VonageConfig.model_validate(
+    config = VonageAccount.model_validate(
         {
             "api_key": "abcd1234",
             "api_secret": SECRET_VALUE,
@@ -101,8 +119,10 @@ def test_secrets_stay_out_of_reprs():
 
 
 def test_sender_ids_and_hosts_are_normalized():
-    config = VonageConfig.model_validate(
+    credentials = {"api_key": "abcd1234", "api_secret": "secret"}
+    config = VonageSenderConfig.model_validate(
         {
+            **credentials,
             "from": "+1 (512) 555-0100",
             "api_host": "http://127.0.0.1:8089/",
             "rest_host": "https://rest.example",
@@ -110,12 +130,15 @@ def test_sender_ids_and_hosts_are_normalized():
     )
     assert config.from_ == "15125550100"
     assert config.api_host == "http://127.0.0.1:8089" and config.rest_host == "https://rest.example"
-    assert VonageConfig.model_validate({"from": "AcmePlumb"}).from_ == "AcmePlumb"
+    assert (
+        VonageSenderConfig.model_validate({**credentials, "from": "AcmePlumb"}).from_
+        == "AcmePlumb"
+    )
 
 
 def test_a_private_key_from_an_environment_variable_with_escaped_newlines():
     escaped = private_key_pem().replace("\n", "\\n")
-    config = VonageConfig.model_validate({"application_id": "app", "private_key": escaped})
+    config = VonageAccount.model_validate({"application_id": "app", "private_key": escaped})
     assert config.private_key is not None
     assert config.private_key.get_secret_value() == private_key_pem()
 
