@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from hub.providers import Provider
 
 #: What ``PluginState`` stores: anything ``json.dumps`` writes.
-JSON: TypeAlias = "None | bool | int | float | str | list[JSON] | dict[str, JSON]"
+JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
 
 P = TypeVar("P", bound="Provider[Any]")
 
@@ -40,6 +40,8 @@ class BusinessView:
     region: str | None
     #: The owner's phone a call source rings, if the business set one.
     forward_to: str | None = None
+    #: Where owner notifications are emailed by default, if the business set it.
+    owner_email: str | None = None
 
 
 class Runtime(Protocol):
@@ -79,7 +81,9 @@ class Runtime(Protocol):
 
     async def is_marked(self, provider: str, key: str) -> bool: ...
 
-    async def cached_line_type(self, business: str, phone: str, max_age: timedelta) -> str | None: ...
+    async def cached_line_type(
+        self, business: str, phone: str, max_age: timedelta
+    ) -> str | None: ...
 
     async def remember_line_type(self, business: str, phone: str, line_type: str) -> None: ...
 

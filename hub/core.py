@@ -18,17 +18,17 @@ from typing import Any, TypeVar
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
+from hub import plugin_state
 from hub._sqlite import Script
 from hub.clock import Clock
 from hub.config import Business, HubConfig, load_config
+from hub.context import JSON, BusinessView, HubContext, JobContext, ProviderContext
 from hub.db import Database, DatabaseError
 from hub.flow import Flow
 from hub.jobs import ClaimedJob, Discard, JobQueue
 from hub.models import Call, Contact, InboxEvent, Lead
 from hub.notifications import Notifications
 from hub.plugins import Plugins, load_plugins
-from hub import plugin_state
-from hub.context import JSON, BusinessView, HubContext, JobContext, ProviderContext
 from hub.providers import CallSource, Kind, Provider, ReplyParser, Sink, SmsSender
 from hub.templating import Templates
 from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms
@@ -285,6 +285,7 @@ def business_view(business: Business) -> BusinessView:
         numbers=tuple(business.numbers),
         region=business.region,
         forward_to=business.forward_to,
+        owner_email=business.owner.email,
     )
 
 

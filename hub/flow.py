@@ -33,8 +33,8 @@ from hub.providers import SmsSender
 from hub.templating import with_opt_out_line
 from hub.types import (
     CallEvent,
-    CallReceipt,
     CallOutcome,
+    CallReceipt,
     DeliveryReport,
     InboundSms,
     OutboundSms,

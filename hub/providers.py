@@ -33,6 +33,7 @@ from hub.types import (
     SendResult,
 )
 
+
 class Kind(enum.StrEnum):
     CALL_SOURCE = "call_source"
     SMS_SENDER = "sms_sender"
@@ -49,8 +50,10 @@ class ProviderConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-#: A provider's config model; a class written without one gets ``ProviderConfig``.
-ConfigT = TypeVar("ConfigT", bound=ProviderConfig, default=ProviderConfig)
+#: A provider's config model; a class written without one gets ``ProviderConfig``. Covariant:
+#: configs are frozen, so a ``Sink[EmailConfig]`` is a ``Sink[ProviderConfig]`` where the hub
+#: registers and builds providers of any config.
+ConfigT = TypeVar("ConfigT", bound=ProviderConfig, default=ProviderConfig, covariant=True)
 
 
 class Provider(abc.ABC, Generic[ConfigT]):

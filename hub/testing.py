@@ -48,7 +48,7 @@ from hub.core import Hub
 from hub.defaults.generic import SIGNATURE_HEADER, sign
 from hub.hookspecs import hookimpl
 from hub.plugins import load_plugins
-from hub.providers import Sink, SmsSender
+from hub.providers import ProviderConfig, Sink, SmsSender
 from hub.types import (
     DeliveryReport,
     DeliveryResult,
@@ -130,7 +130,7 @@ class MemoryOutbox:
 outbox = MemoryOutbox()
 
 
-class MemorySender(SmsSender):
+class MemorySender(SmsSender[ProviderConfig]):
     """Keeps texts in memory. Its routes take unsigned JSON (test use only):
     ``POST /hooks/{business}/memory/sms`` ``{"id", "from", "to", "body", "keyword"?}`` and
     ``POST /hooks/{business}/memory/status`` ``{"id", "status", "error_code"?, "issue"?}``."""
@@ -167,7 +167,7 @@ class MemorySender(SmsSender):
         return SendResult.sent(f"mem-{sms.reference}-{len(outbox.texts)}")
 
 
-class MemorySink(Sink):
+class MemorySink(Sink[ProviderConfig]):
     name = "memory"
     description = "Keeps notifications in memory (tests)"
 

@@ -7,13 +7,13 @@ import logging
 from collections.abc import Callable
 
 from hub.hookspecs import hookimpl
-from hub.providers import SmsSender
+from hub.providers import ProviderConfig, SmsSender
 from hub.types import OutboundSms, SendResult
 
 log = logging.getLogger("hub.console")
 
 
-class ConsoleSender(SmsSender):
+class ConsoleSender(SmsSender[ProviderConfig]):
     name = "console"
     description = "Logs texts instead of sending them (no credentials needed)"
 

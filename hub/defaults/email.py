@@ -34,14 +34,12 @@ class EmailConfig(ProviderConfig):
     verify_tls: bool = Field(True, description="Check the server's certificate")
 
 
-class EmailSink(Sink):
+class EmailSink(Sink[EmailConfig]):
     name = "email"
     description = "Emails the owner (SMTP: plain, STARTTLS or TLS)"
-    Config = EmailConfig
-    config: EmailConfig
 
     def recipients(self) -> list[str]:
-        owner = self.context.business.owner.email
+        owner = self.context.business.owner_email
         return list(self.config.to) or ([owner] if owner else [])
 
     def problems(self) -> list[str]:
@@ -50,12 +48,8 @@ class EmailSink(Sink):
         return []
 
     def compose(self, notification: Notification) -> EmailMessage:
-        business = self.context.business
-        html = self.context.hub.templates.render(
-            "email/lead.html",
-            business,
-            lead=notification.lead,
-            notification=notification,
+        html = self.context.render(
+            "email/lead.html", lead=notification.lead, notification=notification
         )
         message = EmailMessage()
         message["Subject"] = notification.subject

@@ -48,11 +48,9 @@ class GenericConfig(ProviderConfig):
     )
 
 
-class GenericCallSource(CallSource):
+class GenericCallSource(CallSource[GenericConfig]):
     name = "generic"
     description = "Signed JSON call webhook for PBXs, forwarders and other systems"
-    Config = GenericConfig
-    config: GenericConfig
 
     def routes(self) -> Sequence[BaseRoute]:
         return [Route("/call", self.call, methods=["POST"])]

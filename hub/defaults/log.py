@@ -19,11 +19,9 @@ class LogSinkConfig(ProviderConfig):
     level: Literal["info", "warning"] = Field("warning", description="Log level of notifications")
 
 
-class LogSink(Sink):
+class LogSink(Sink[LogSinkConfig]):
     name = "log"
     description = "Writes owner notifications to the hub's log"
-    Config = LogSinkConfig
-    config: LogSinkConfig
 
     async def deliver(self, notification: Notification) -> DeliveryResult:
         level = logging.INFO if self.config.level == "info" else logging.WARNING

@@ -131,8 +131,7 @@ def test_sender_ids_and_hosts_are_normalized():
     assert config.from_ == "15125550100"
     assert config.api_host == "http://127.0.0.1:8089" and config.rest_host == "https://rest.example"
     assert (
-        VonageSenderConfig.model_validate({**credentials, "from": "AcmePlumb"}).from_
-        == "AcmePlumb"
+        VonageSenderConfig.model_validate({**credentials, "from": "AcmePlumb"}).from_ == "AcmePlumb"
     )
 
 
