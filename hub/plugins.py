@@ -200,8 +200,8 @@ class Plugins:
             if missing:
                 methods = ", ".join(f"{method}()" for method in missing)
                 raise PluginError(
-                    f"{_origin(info)} registers {cls.__name__} as a {kind.replace('_', ' ')}, "
-                    f"but it does not implement {methods}"
+                    f"{_origin(info)}: {cls.__name__} does not implement {methods}, "
+                    f"which every {kind} must"
                 )
             self._claim((kind, name), info)
             self.providers[kind][name] = cls

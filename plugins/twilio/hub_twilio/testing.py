@@ -46,7 +46,7 @@ from twilio.request_validator import (
     RequestValidator,
 )
 
-from hub.clock import Clock, ManualClock
+from hub import Clock, ManualClock
 from hub.testing import (
     FakeProviderServer,
     RecordedRequest,

@@ -17,7 +17,7 @@ from hub_twilio.testing import (
     twilio_hub,
 )
 
-from hub.clock import ManualClock
+from hub import ManualClock
 from hub.models import Contact, Job, Message, OptOut
 from hub.testing import ScriptedResponse
 

@@ -21,8 +21,8 @@ from vonage import Auth, HttpClientOptions, Vonage
 from vonage_messages import Sms as MessagesSms
 from vonage_sms import SmsError, SmsMessage
 
+from hub import OutboundSms, SendStatus
 from hub.testing import make_hub, running_hub, write_config
-from hub.types import OutboundSms, SendStatus
 
 
 def sender_config(fake: FakeVonageServer, **overrides) -> VonageSenderConfig:

@@ -19,9 +19,9 @@ from hub_vonage.testing import (
     vonage_business,
 )
 
+from hub import OutboundSms, RecipientIssue, SendStatus
 from hub.models import Contact, Message, OptOut
 from hub.testing import RunningHub, make_hub, running_hub, write_config
-from hub.types import OutboundSms, RecipientIssue, SendStatus
 
 
 @contextlib.asynccontextmanager
