@@ -27,7 +27,7 @@ def fake(_fake_server: FakeVonageServer) -> Iterator[FakeVonageServer]:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest) -> Iterator[str]:
     """The hub's database URL: SQLite, and a throwaway PostgreSQL database when a server
-    answers at $HUB_TEST_POSTGRES (the plugin keeps multipart texts there with raw SQL)."""
+    answers at $HUB_TEST_POSTGRES (the plugin keeps multipart texts there, in its key-value state)."""
     if request.param == "sqlite":
         yield "sqlite://hub.sqlite3"
         return
