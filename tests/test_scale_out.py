@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import migrations as hub_migrations
 from hub.models import Job
 from hub.testing import business, make_hub, write_config
 
@@ -65,8 +66,10 @@ async def test_migrations_started_together_apply_once(postgres_url, hub_dir):
         dict(os.environ),
     )
     assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
-    applied = sum(int(r.stdout.split(" migration(s)")[0].split()[-1]) for r in results)
-    assert applied == 1  # one process applied 0001_initial; the others found nothing to do
+    applied = [int(r.stdout.split(" migration(s)")[0].split()[-1]) for r in results]
+    # One process applied every migration; the others found nothing to do.
+    migrations = sorted(Path(hub_migrations.__file__).parent.glob("0*.py"))
+    assert sorted(applied) == [0, 0, len(migrations)]
 
 
 @pytest.mark.postgres
