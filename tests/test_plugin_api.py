@@ -261,3 +261,29 @@ async def test_provider_and_job_contexts_offer_capabilities_not_the_hub(hub_dir)
         assert await hub.PluginState(app.runtime, context.plugin, "acme").get("k") == [1, 2]
     finally:
         await app.stop()
+
+
+async def test_lifecycle_hooks_get_a_hub_context(hub_dir):
+    from hub.testing import make_hub, write_config
+
+    seen: list[object] = []
+
+    class lifecycle_plugin:
+        @staticmethod
+        @hub.hookimpl
+        def hub_startup(context):
+            seen.append(("startup", context, [b.slug for b in context.businesses]))
+
+        @staticmethod
+        @hub.hookimpl
+        async def hub_shutdown(context):
+            seen.append(("shutdown", context, context.clock))
+
+    app = make_hub(write_config(hub_dir), extra_plugins=[lifecycle_plugin])
+    await app.start(worker=False)
+    await app.stop()
+    (started, context, slugs), (stopped, later, clock) = seen
+    assert (started, stopped) == ("startup", "shutdown")
+    assert isinstance(context, hub.HubContext) and isinstance(later, hub.HubContext)
+    assert slugs == ["acme"] and clock is app.clock
+    assert not hasattr(context, "hub")
