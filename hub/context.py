@@ -118,6 +118,9 @@ class PluginState:
     once: read, compute, and write only if nobody wrote in between, else read again.
     """
 
+    #: Longest key (and plugin or business name) the table holds on every database.
+    MAX_KEY = 255
+
     def __init__(self, runtime: Runtime, plugin: str, business: str) -> None:
         self._runtime = runtime
         self.plugin = plugin
@@ -125,20 +128,26 @@ class PluginState:
 
     async def get(self, key: str) -> JSON:
         """The value of ``key``; ``None`` if it was never set (or was deleted)."""
-        return await self._runtime.state_get(self.plugin, self.business, key)
+        return await self._runtime.state_get(self.plugin, self.business, self._key(key))
 
     async def set(self, key: str, value: JSON) -> None:
-        await self._runtime.state_set(self.plugin, self.business, key, value)
+        await self._runtime.state_set(self.plugin, self.business, self._key(key), value)
 
     async def compare_and_set(self, key: str, expected: JSON, new: JSON) -> bool:
         """Set ``key`` to ``new`` if it holds ``expected`` (``None``: not set); ``True`` if so."""
         return await self._runtime.state_compare_and_set(
-            self.plugin, self.business, key, expected, new
+            self.plugin, self.business, self._key(key), expected, new
         )
 
     async def delete(self, key: str) -> bool:
         """Forget ``key``; ``True`` if it was set."""
-        return await self._runtime.state_delete(self.plugin, self.business, key)
+        return await self._runtime.state_delete(self.plugin, self.business, self._key(key))
+
+    def _key(self, key: str) -> str:
+        # PostgreSQL refuses a longer one while SQLite keeps it: fail alike everywhere.
+        if not key or len(key) > self.MAX_KEY:
+            raise ValueError(f"a state key must have 1 to {self.MAX_KEY} characters: {key!r}")
+        return key
 
     def __repr__(self) -> str:
         return f"<PluginState {self.plugin!r} for {self.business!r}>"

@@ -326,6 +326,9 @@ class HubRuntime:
         run_at_ms: int | None,
         dedupe_key: str | None,
     ) -> int | None:
+        if kind not in self.hub.plugins.job_kinds:
+            # Its jobs would wait forever for a handler (and get the default retry policy).
+            raise LookupError(f"no job kind {kind!r} is registered")
         return await self.hub.enqueue(
             kind, payload, business=business, run_at_ms=run_at_ms, dedupe_key=dedupe_key
         )

@@ -235,6 +235,8 @@ async def test_plugin_state_is_kept_per_plugin_and_business_with_compare_and_set
         assert await crm.get("row") == 13
         assert await crm.delete("row") and not await crm.delete("row")
         assert await crm.get("row") is None
+        with pytest.raises(ValueError, match="1 to 255 characters"):
+            await crm.set("x" * 256, 1)
     finally:
         await app.stop()
 
@@ -259,6 +261,8 @@ async def test_provider_and_job_contexts_offer_capabilities_not_the_hub(hub_dir)
         assert jobs.providers("nobody", MemorySender) == []
         assert await jobs.state_for("acme").get("k") is None  # another plugin's state
         assert await hub.PluginState(app.runtime, context.plugin, "acme").get("k") == [1, 2]
+        with pytest.raises(LookupError, match="no job kind 'vonage_concat_flsuh'"):
+            await context.enqueue("vonage_concat_flsuh", {})
     finally:
         await app.stop()
 
