@@ -19,7 +19,7 @@ def insert(name: str, fail: bool = False):
     return rows[0]["id"]
 
 
-async def test_scripts_committed_together_fail_alone(hub_dir, memory):
+async def test_scripts_committed_together_fail_alone(hub_dir):
     hub = make_hub(write_config(hub_dir))
     await hub.start(worker=False)
     try:
@@ -42,7 +42,7 @@ async def test_scripts_committed_together_fail_alone(hub_dir, memory):
         await hub.stop()
 
 
-async def test_reads_and_orm_transactions_interleave_with_scripts(hub_dir, memory):
+async def test_reads_and_orm_transactions_interleave_with_scripts(hub_dir):
     from tortoise.transactions import in_transaction
 
     from hub.models import InboxEvent
@@ -65,7 +65,7 @@ async def test_reads_and_orm_transactions_interleave_with_scripts(hub_dir, memor
 
 
 @pytest.mark.parametrize("dialect", ["postgres"])
-async def test_scripts_on_postgres(dialect, hub_dir, memory, postgres_url):
+async def test_scripts_on_postgres(dialect, hub_dir, postgres_url):
     hub = make_hub(write_config(hub_dir, database=postgres_url))
     await hub.start(worker=False, migrate=True)
     try:

@@ -17,6 +17,7 @@ What it gives a plugin author:
 - contract test classes to subclass, one per plugin kind: ``SmsSenderContract``,
   ``SinkContract``, ``CallSourceContract``, ``ReplyParserContract``
   (``hub.testing.contracts``);
+- ``run_cli(*args)``: the ``hub`` command in this process (click's ``CliRunner``);
 - ``Clock`` / ``ManualClock``;
 - fixtures ``hub_dir`` (a temporary directory for hub.yaml) and ``postgres_url``.
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from hub.clock import Clock, ManualClock
+from hub.testing.cli import CliResult, run_cli
 from hub.testing.config import DEFAULT_SECRET, business, free_port, signed_call, write_config
 from hub.testing.fakes import (
     CallDriver,
@@ -51,6 +53,7 @@ __all__ = [
     "PUBLIC_URL",
     "CallDriver",
     "CallTrace",
+    "CliResult",
     "Clock",
     "FakeProviderApi",
     "FakeProviderServer",
@@ -73,6 +76,7 @@ __all__ = [
     "in_process_hub",
     "make_hub",
     "postgres_url",
+    "run_cli",
     "running_hub",
     "signed_call",
     "throwaway_postgres",
