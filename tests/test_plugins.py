@@ -12,7 +12,6 @@ import pytest
 
 from hub.plugins import PluginError, load_plugins
 from hub.providers import Kind
-
 from hub.testing import run_cli
 
 from .dists import make_distribution

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 
-
 #: The server throwaway test databases are made on.
 POSTGRES_SERVER = os.environ.get("HUB_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 
