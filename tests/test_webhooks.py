@@ -94,7 +94,6 @@ async def test_malformed_call_bodies_get_clear_errors(hub_dir):
     from hub.testing import DEFAULT_SECRET
 
     async with in_process_hub(write_config(hub_dir)) as running:
-        memory = running.outbox
         for body, expected in [
             (b"not json", "not JSON"),
             (b'{"id": "1", "to": "+15125550100", "outcome": "dropped"}', "outcome"),
@@ -113,7 +112,6 @@ async def test_malformed_call_bodies_get_clear_errors(hub_dir):
 
 async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir):
     async with in_process_hub(write_config(hub_dir)) as running:
-        memory = running.outbox
         response = await running.post_call(to="+15125559999")
         assert response.status_code == 403
         assert "not a number of business" in response.text
@@ -122,7 +120,6 @@ async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir):
 
 async def test_unknown_business_or_plugin_is_404(hub_dir):
     async with in_process_hub(write_config(hub_dir)) as running:
-        memory = running.outbox
         assert (await running.post_call(business="nobody")).status_code == 404
         response = await running.client.post("/hooks/acme/twilio/voice")
         assert response.status_code == 404
@@ -156,7 +153,6 @@ async def test_guards_skip_the_text_but_keep_the_record(hub_dir):
 
 async def test_health_and_readiness(hub_dir):
     async with in_process_hub(write_config(hub_dir)) as running:
-        memory = running.outbox
         assert (await running.client.get("/healthz")).json() == {"status": "ok"}
         assert (await running.client.get("/readyz")).json() == {"status": "ready"}
         page = await running.client.get("/")
@@ -165,7 +161,6 @@ async def test_health_and_readiness(hub_dir):
 
 async def test_a_late_voicemail_is_attached_to_its_call(hub_dir):
     async with in_process_hub(write_config(hub_dir)) as running:
-        memory = running.outbox
         await running.post_call(id="vm-1")
         source = running.hub.providers["acme"].call_source
         assert await source.context.attach_recording("vm-1", "https://example.com/vm-1.mp3")
