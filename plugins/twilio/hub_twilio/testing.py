@@ -663,9 +663,15 @@ class CallDriver(BaseCallDriver):
 
     provider = "twilio"
 
-    def __init__(self, client: httpx.AsyncClient, webhooks: TwilioWebhooks | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        webhooks: TwilioWebhooks | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         super().__init__(client)
-        self.webhooks = webhooks or TwilioWebhooks(str(client.base_url))
+        self.webhooks = webhooks or TwilioWebhooks(str(client.base_url), clock=clock)
 
     async def _post(self, route: str, params: Params) -> httpx.Response:
         response = await self.webhooks.post(self.client, route, params)
