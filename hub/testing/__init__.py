@@ -32,6 +32,14 @@ import pytest
 from hub.clock import Clock, ManualClock
 from hub.testing.cli import CliResult, run_cli
 from hub.testing.config import DEFAULT_SECRET, business, free_port, signed_call, write_config
+from hub.testing.contracts import (
+    CallSourceContract,
+    ReplyParserContract,
+    SinkContract,
+    SmsSenderContract,
+    hub_with,
+    sample_notification,
+)
 from hub.testing.fakes import (
     CallDriver,
     CallTrace,
@@ -52,6 +60,7 @@ __all__ = [
     "POSTGRES_SERVER",
     "PUBLIC_URL",
     "CallDriver",
+    "CallSourceContract",
     "CallTrace",
     "CliResult",
     "Clock",
@@ -65,19 +74,24 @@ __all__ = [
     "MemorySender",
     "MemorySink",
     "RecordedRequest",
+    "ReplyParserContract",
     "RunningHub",
     "ScriptedResponse",
     "SentSms",
+    "SinkContract",
+    "SmsSenderContract",
     "WebhookRequest",
     "business",
     "eventually",
     "free_port",
     "hub_dir",
+    "hub_with",
     "in_process_hub",
     "make_hub",
     "postgres_url",
     "run_cli",
     "running_hub",
+    "sample_notification",
     "signed_call",
     "throwaway_postgres",
     "write_config",
