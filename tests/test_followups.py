@@ -84,9 +84,7 @@ async def test_daily_cap_stops_text_backs_but_not_the_owner(hub_dir, clock):
         assert len(running.outbox.texts) == 1
 
 
-async def test_a_delayed_text_back_is_cancelled_when_the_business_calls_back(
-    hub_dir, clock
-):
+async def test_a_delayed_text_back_is_cancelled_when_the_business_calls_back(hub_dir, clock):
     async with start_hub(hub_dir, clock, text_back={"delay": 120}) as running:
         await running.post_call(id="late-1")
         response = await running.post_call(
@@ -189,12 +187,10 @@ async def test_an_emergency_alerts_every_sink_and_the_owners_phone(hub_dir, cloc
         assert running.outbox.notifications[0]
         await running.text_in("basement is flooding!! 78704 leak")
         await running.run_due_jobs()
-        urgent = next(n for n in running.outbox.notifications if n.kind == "urgent"
-        )
+        urgent = next(n for n in running.outbox.notifications if n.kind == "urgent")
         assert urgent.urgent and urgent.subject.startswith("URGENT")
         await running.run_due_jobs()
-        owner_text = next(t for t in running.outbox.texts if t.to == "+15125550198"
-        )
+        owner_text = next(t for t in running.outbox.texts if t.to == "+15125550198")
         assert "URGENT" in owner_text.body and CALLER in owner_text.body
         lead = await Lead.get()
         assert await Delivery.filter(lead_id=lead.id, kind="urgent").count() == 2  # both sinks
@@ -231,9 +227,7 @@ async def test_no_nudge_once_the_customer_replied(hub_dir, clock):
         assert await Job.filter(kind="nudge", state="cancelled").count() == 1
 
 
-async def test_owner_is_reminded_after_a_business_hour_unless_the_lead_moves(
-    hub_dir, clock
-):
+async def test_owner_is_reminded_after_a_business_hour_unless_the_lead_moves(hub_dir, clock):
     clock.set(datetime(2026, 11, 30, 22, 45, tzinfo=UTC))  # Monday 16:45: 15 open minutes left
     async with start_hub(hub_dir, clock, follow_ups={"nudge_after_hours": 0}) as running:
         await running.post_call(id="rem-1", caller="+15125550111")
@@ -258,8 +252,7 @@ async def test_owner_is_reminded_after_a_business_hour_unless_the_lead_moves(
         assert [n.kind for n in running.outbox.notifications].count("reminder") == 0
         clock.set(datetime(2026, 12, 1, 14, 45, tzinfo=UTC))  # 08:45: one business hour later
         await running.run_due_jobs()
-        reminder = next(n for n in running.outbox.notifications if n.kind == "reminder"
-        )
+        reminder = next(n for n in running.outbox.notifications if n.kind == "reminder")
         assert reminder.lead.caller == "+15125550111"
         await running.run_due_jobs()
         assert [n.kind for n in running.outbox.notifications].count("reminder") == 1

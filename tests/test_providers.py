@@ -24,9 +24,7 @@ async def test_missed_call_text_back_reply_lead(name, hub_dir):
     kit = importlib.import_module(f"hub_{name}.testing")
     fake: FakeProviderApi
     with getattr(kit, FAKES[name])() as fake:
-        config = write_config(
-            hub_dir, {"acme": kit.business_settings(fake, services=SERVICES)}
-        )
+        config = write_config(hub_dir, {"acme": kit.business_settings(fake, services=SERVICES)})
         async with in_process_hub(config) as running:
             memory = running.outbox
             driver = kit.CallDriver(running.client, clock=running.clock)

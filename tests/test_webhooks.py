@@ -126,7 +126,9 @@ async def test_unknown_business_or_plugin_is_404(hub_dir):
 
 
 async def test_guards_skip_the_text_but_keep_the_record(hub_dir):
-    async with in_process_hub(write_config(hub_dir, {"acme": business(forward_to="+15125550199")})) as running:
+    async with in_process_hub(
+        write_config(hub_dir, {"acme": business(forward_to="+15125550199")})
+    ) as running:
         memory = running.outbox
         cases = {
             "answered": dict(outcome="answered"),

@@ -8,10 +8,11 @@ tox's test mixins do)::
 
     class TestPagerSender(SmsSenderContract):
         @pytest.fixture
-        def make_sender(self, hub_dir, fake_pager):
+        def make_sender(self, build_hub, fake_pager):
             async def make(outcome: str) -> SmsSender:
                 fake_pager.answer_next(outcome)  # the fake API plays the outcome
-                return hub_with(hub_dir, sms_sender={"use": "pager", ...}).senders("acme")[0]
+                hub = await build_hub(sms_sender={"use": "pager", "url": fake_pager.url})
+                return hub.senders("acme")[0]
             return make
 
 An outcome a plugin cannot be made to meet (a sender with no network has no network error)
@@ -31,7 +32,7 @@ from hub.core import Hub
 from hub.providers import ReplyParser, Sink, SmsSender
 from hub.testing.config import business, write_config
 from hub.testing.fakes import WebhookRequest
-from hub.testing.local import InProcessHub, in_process_hub, make_hub
+from hub.testing.local import InProcessHub, in_process_hub, make_hub, prepare_database
 from hub.types import (
     DeliveryResult,
     DeliveryStatus,
@@ -55,17 +56,44 @@ def hub_with(directory: Path, **business_settings: Any) -> Hub:
     return make_hub(write_config(directory, {"acme": business(**business_settings)}))
 
 
+HubBuilder = Callable[..., Awaitable[Hub]]
+
+
+class ProviderContract:
+    """What every contract class shares: ``build_hub``, a fixture giving
+    ``async build(**business_settings) -> Hub``, a started hub (no worker) whose providers are
+    ready to use; it is stopped after the test."""
+
+    @pytest.fixture
+    async def build_hub(self, hub_dir: Path) -> AsyncIterator[HubBuilder]:
+        started: list[Hub] = []
+
+        async def build(**business_settings: Any) -> Hub:
+            if started:
+                raise RuntimeError("build_hub makes one hub per test (they share the ORM)")
+            hub = hub_with(hub_dir, **business_settings)
+            await prepare_database(hub)
+            await hub.start(worker=False)
+            started.append(hub)
+            return hub
+
+        yield build
+        for hub in started:
+            await hub.stop()
+
+
 # -- SMS senders ----------------------------------------------------------------------------------
 
 
-class SmsSenderContract:
+class SmsSenderContract(ProviderContract):
     """Every SMS sender maps what its provider answers onto ``SendResult``, and never raises:
     a rate limit, a server error or a network error is ``RETRY`` (the job tries again later), a
     number that cannot be texted is ``FAILED`` (trying again cannot help), and a text that went
     comes back ``SENT`` with the provider's id for it (delivery reports refer to it).
 
-    Override ``make_sender``: a fixture returning ``async make(outcome) -> SmsSender`` whose
-    sender's next ``send`` meets ``outcome``: ``"sent"``, ``"rate_limited"`` (HTTP 429 or the
+    Override ``make_sender``: a fixture returning ``async make(outcome) -> SmsSender``, ready
+    to send (take it from a hub made by the ``build_hub`` fixture), whose next ``send`` meets
+    ``outcome``: ``"sent"``, ``"rate_limited"`` (HTTP 429 or the
     provider's throttling answer), ``"server_error"`` (5xx), ``"network_error"`` (nothing
     listening) or ``"bad_number"``.
     """
@@ -81,10 +109,7 @@ class SmsSenderContract:
 
     async def send(self, make_sender: SenderFactory, outcome: str) -> SendResult:
         sender = await make_sender(outcome)
-        try:
-            result = await sender.send(self.sms)
-        finally:
-            await sender.close()
+        result = await sender.send(self.sms)
         assert isinstance(result, SendResult), f"send() returned {result!r}, not a SendResult"
         return result
 
@@ -136,12 +161,13 @@ def sample_notification(kind: str = "new_lead") -> Notification:
     return Notification(kind, lead, "Missed call from +15125550123", "We texted them back.")
 
 
-class SinkContract:
+class SinkContract(ProviderContract):
     """Every sink answers each delivery with a ``DeliveryResult`` and never raises: a service
     that cannot be reached is ``RETRY`` (the hub tries again), and delivering the same
     notification again (the hub's retry after a lost answer) is answered again, without error.
 
-    Override ``make_sink``: a fixture returning ``async make(outcome) -> Sink``, ``outcome``
+    Override ``make_sink``: a fixture returning ``async make(outcome) -> Sink``, ready to
+    deliver (take it from a hub made by ``build_hub``), ``outcome``
     being ``"delivered"`` (the service takes it) or ``"unreachable"`` (nothing listening, or
     the service down).
     """
@@ -160,10 +186,7 @@ class SinkContract:
 
     async def test_a_notification_is_delivered(self, make_sink: SinkFactory) -> None:
         sink = await make_sink("delivered")
-        try:
-            result = await self.deliver(sink, sample_notification())
-        finally:
-            await sink.close()
+        result = await self.deliver(sink, sample_notification())
         assert result.status == DeliveryStatus.DELIVERED, result
 
     async def test_the_same_notification_twice_is_answered_twice(
@@ -171,32 +194,23 @@ class SinkContract:
     ) -> None:
         sink = await make_sink("delivered")
         notification = sample_notification()
-        try:
-            first = await self.deliver(sink, notification)
-            again = await self.deliver(sink, notification)
-        finally:
-            await sink.close()
+        first = await self.deliver(sink, notification)
+        again = await self.deliver(sink, notification)
         assert first.status == again.status == DeliveryStatus.DELIVERED, (first, again)
 
     async def test_an_unreachable_service_is_retried_not_raised(
         self, make_sink: SinkFactory
     ) -> None:
         sink = await make_sink("unreachable")
-        try:
-            result = await self.deliver(sink, sample_notification())
-        finally:
-            await sink.close()
+        result = await self.deliver(sink, sample_notification())
         assert result.status == DeliveryStatus.RETRY, result
         assert result.error
 
     async def test_every_kind_of_notification_is_delivered(self, make_sink: SinkFactory) -> None:
         sink = await make_sink("delivered")
-        try:
-            for kind in ("new_lead", "summary", "urgent", "reminder", "reply", "cannot_text"):
-                result = await self.deliver(sink, sample_notification(kind))
-                assert result.status == DeliveryStatus.DELIVERED, (kind, result)
-        finally:
-            await sink.close()
+        for kind in ("new_lead", "summary", "urgent", "reminder", "reply", "cannot_text"):
+            result = await self.deliver(sink, sample_notification(kind))
+            assert result.status == DeliveryStatus.DELIVERED, (kind, result)
 
 
 # -- call sources ---------------------------------------------------------------------------------

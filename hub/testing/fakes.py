@@ -35,7 +35,6 @@ from hub.testing.config import free_port
 CALLER = "+15125550123"
 
 
-
 @dataclass
 class RecordedRequest:
     method: str
@@ -223,5 +222,3 @@ class CallDriver:
 
 def texts_to(sent: Sequence[SentSms], number: str) -> list[SentSms]:
     return [text for text in sent if text.to == number]
-
-

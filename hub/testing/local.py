@@ -75,7 +75,7 @@ class InProcessHub(HubClient):
         from hub.web import create_app
 
         self.hub.config.public_url = self.url
-        await _prepare_database(self.hub)
+        await prepare_database(self.hub)
         # ASGITransport runs no lifespan: the hub is started here, without its worker.
         await self.hub.start(worker=False)
         app = create_app(self.hub)
@@ -160,9 +160,10 @@ def in_process_hub(
 _template: Path | None = None
 
 
-async def _prepare_database(hub: Hub) -> None:
-    """Copy a migrated SQLite file into place, instead of migrating each test's database from
-    scratch (the hub still checks, and applies anything missing, when it starts)."""
+async def prepare_database(hub: Hub) -> None:
+    """For a hub about to start on a SQLite file that does not exist yet: copy a migrated
+    database into place instead of migrating from scratch for every test (the hub still
+    checks, and applies anything missing, when it starts)."""
     global _template
     path = hub.db.sqlite_path
     if path is None or path.exists():
@@ -181,5 +182,3 @@ async def _prepare_database(hub: Hub) -> None:
         _template = template
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_template, path)
-
-

@@ -30,9 +30,7 @@ async def no_more_texts(running, fake: FakeTwilio, expected: int) -> None:
     assert len(fake.creates) == expected
 
 
-async def test_forward_rings_the_owner_and_an_answered_call_gets_no_text(
-    hub_dir, fake_twilio
-):
+async def test_forward_rings_the_owner_and_an_answered_call_gets_no_text(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
         root = twiml(await hooks.post(running.client, "voice", call.voice()))
@@ -88,9 +86,7 @@ async def test_forward_owner_did_not_take_the_call_caller_is_texted(
 # What Twilio reports of a leg its screen hung up is unverified: DialBridged=false, or perhaps
 # no DialBridged at all. Screening must decide either way.
 @pytest.mark.parametrize("bridged", ["false", None])
-async def test_screened_call_taken_by_the_owners_voicemail_is_missed(
-    hub_dir, fake_twilio, bridged
-):
+async def test_screened_call_taken_by_the_owners_voicemail_is_missed(hub_dir, fake_twilio, bridged):
     async with twilio_hub(hub_dir, fake_twilio, call_options={"screening": True}) as (
         running,
         hooks,
@@ -215,9 +211,7 @@ async def test_catch_mode_every_forwarded_call_is_missed_and_keeps_its_voicemail
         await no_more_texts(running, fake_twilio, 1)
 
 
-async def test_catch_mode_voicemail_arriving_after_the_calls_end_is_kept(
-    hub_dir, fake_twilio
-):
+async def test_catch_mode_voicemail_arriving_after_the_calls_end_is_kept(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio, "catch") as (running, hooks):
         call = hooks.call(forwarded_from="+15125550111")
         record = twiml(await hooks.post(running.client, "voice", call.voice())).find("Record")
@@ -234,9 +228,7 @@ async def test_catch_mode_voicemail_arriving_after_the_calls_end_is_kept(
         await no_more_texts(running, fake_twilio, 1)
 
 
-async def test_after_hours_the_owner_is_not_rung_and_the_caller_is_texted(
-    hub_dir, fake_twilio
-):
+async def test_after_hours_the_owner_is_not_rung_and_the_caller_is_texted(hub_dir, fake_twilio):
     closed_all_week: dict[str, str] = {}
     async with twilio_hub(hub_dir, fake_twilio, hours=closed_all_week) as (running, hooks):
         call = hooks.call()
@@ -278,9 +270,7 @@ async def test_without_voicemail_a_closed_business_decides_at_once(hub_dir, fake
         await running.wait_for(lambda: fake_twilio.texts)
 
 
-async def test_same_missed_call_webhook_three_times_at_once_sends_one_text(
-    hub_dir, fake_twilio
-):
+async def test_same_missed_call_webhook_three_times_at_once_sends_one_text(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
         await hooks.post(running.client, "voice", call.voice())

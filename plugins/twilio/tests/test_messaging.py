@@ -40,9 +40,7 @@ async def settled(running, fake: FakeTwilio, creates: int) -> None:
     assert len(fake.creates) == creates
 
 
-async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(
-    hub_dir, fake_twilio
-):
+async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
         await running.wait_for(lambda: len(running.outbox.notifications) == 1)
@@ -69,9 +67,7 @@ async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(
         assert all(w == ("Water heater is leaking, today please",) for w in words)
 
 
-async def test_stop_through_twilio_opts_out_without_a_second_confirmation(
-    hub_dir, fake_twilio
-):
+async def test_stop_through_twilio_opts_out_without_a_second_confirmation(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
         await running.wait_for(lambda: fake_twilio.texts)
@@ -90,9 +86,7 @@ async def test_stop_through_twilio_opts_out_without_a_second_confirmation(
         await settled(running, fake_twilio, 1)
 
 
-async def test_twilio_21610_marks_the_caller_opted_out_and_is_not_retried(
-    hub_dir, fake_twilio
-):
+async def test_twilio_21610_marks_the_caller_opted_out_and_is_not_retried(hub_dir, fake_twilio):
     fake_twilio.opted_out.add(OTHER_CALLER)  # they texted STOP to this number long ago
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks, OTHER_CALLER)
@@ -180,9 +174,7 @@ async def test_messaging_service_sends_instead_of_a_number(hub_dir, fake_twilio)
         assert text["MessagingServiceSid"] == service and "From" not in text
 
 
-async def test_line_type_check_skips_landlines_and_remembers_what_it_found(
-    hub_dir, fake_twilio
-):
+async def test_line_type_check_skips_landlines_and_remembers_what_it_found(hub_dir, fake_twilio):
     fake_twilio.line_types[OTHER_CALLER] = "landline"
     options = {"line_type_check": True}
     async with twilio_hub(hub_dir, fake_twilio, sender_options=options) as (running, hooks):

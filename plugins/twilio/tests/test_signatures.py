@@ -19,9 +19,7 @@ async def nothing_happened(running, fake) -> None:
     assert fake.creates == []
 
 
-async def test_forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(
-    hub_dir, fake_twilio
-):
+async def test_forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
         forger = TwilioWebhooks(running.url, auth_token="f" * 32)
@@ -57,9 +55,7 @@ async def test_forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(
 @pytest.mark.parametrize(
     "public_url", ["https://hub.example.com", "https://example.com/missed-calls"]
 )
-async def test_behind_a_tls_proxy_signatures_cover_the_public_url(
-    hub_dir, fake_twilio, public_url
-):
+async def test_behind_a_tls_proxy_signatures_cover_the_public_url(hub_dir, fake_twilio, public_url):
     async with twilio_hub(hub_dir, fake_twilio) as (running, internal):
         # The proxy takes https://hub.example.com/... and forwards it to http://127.0.0.1:PORT.
         running.hub.config.public_url = public_url

@@ -848,9 +848,7 @@ class CallDriver(BaseCallDriver):
             )
         return await self._send(request)
 
-    async def reply(
-        self, caller: str, text: str, *, shape: str = "json"
-    ) -> httpx.Response:
+    async def reply(self, caller: str, text: str, *, shape: str = "json") -> httpx.Response:
         """The caller texts the business (SMS API webhook; ``shape="messages"`` for the
         Messages API's)."""
         if shape == "messages":

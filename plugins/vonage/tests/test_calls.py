@@ -48,9 +48,7 @@ async def only_call() -> Call:
 # -- forwarding to the owner ----------------------------------------------------------------------
 
 
-async def test_answer_rings_the_owner_with_a_timeout_and_a_synchronous_event_url(
-    hub_dir, fake
-):
+async def test_answer_rings_the_owner_with_a_timeout_and_a_synchronous_event_url(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.call()
         assert trace.responses[0].status_code == 200
@@ -225,7 +223,10 @@ async def test_catch_mode_never_rings_and_texts_every_caller(hub_dir, fake):
 
 
 async def test_catch_mode_without_voicemail_only_talks(hub_dir, fake):
-    async with vonage_hub(hub_dir, fake, call={"mode": "catch", "voicemail": False}) as (_running, story):
+    async with vonage_hub(hub_dir, fake, call={"mode": "catch", "voicemail": False}) as (
+        _running,
+        story,
+    ):
         trace = await story.call(CALLER)
         assert [a["action"] for a in trace.answer_ncco] == ["talk"]
 

@@ -322,7 +322,9 @@ async def test_stop_then_an_opt_out_error_from_vonage(hub_dir, fake):
             message.provider_message_id, "failed", err_code="9", to=other
         )
         assert (await receipt.send(running.client)).status_code == 204
-        await running.wait_for(lambda: any(n.kind == "cannot_text" for n in running.outbox.notifications))
+        await running.wait_for(
+            lambda: any(n.kind == "cannot_text" for n in running.outbox.notifications)
+        )
         opt_out = await OptOut.get(phone=other)
         assert opt_out.active and opt_out.source == "provider_error"
         stored = await Message.get(id=message.id)
