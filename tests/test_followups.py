@@ -57,8 +57,7 @@ async def test_three_calls_in_ten_minutes_get_one_text_and_all_count(hub_dir, cl
     async with start_hub(hub_dir, clock) as running:
         for minute in range(3):
             await running.post_call(id=f"rep-{minute}")
-            clock.advance(timedelta(minutes=5))
-        await running.run_due_jobs()
+            await running.advance(timedelta(minutes=5))
         assert running.outbox.notifications[0]
         await running.run_due_jobs()
         assert len(running.outbox.texts) == 1
@@ -91,8 +90,7 @@ async def test_a_delayed_text_back_is_cancelled_when_the_business_calls_back(hub
             id="back-1", direction="outbound", caller="+15125550100", to=CALLER
         )
         assert response.json()["skipped"] == "outbound"
-        clock.advance(timedelta(minutes=5))
-        await running.run_due_jobs()
+        await running.advance(timedelta(minutes=5))
         assert running.outbox.texts == []
         assert await Job.get(kind="text_back").values_list("state", flat=True) == "cancelled"
         assert (await Lead.get()).status == "contacted"
@@ -107,11 +105,10 @@ async def test_quiet_hours_hold_the_text_until_the_window_opens(hub_dir, clock):
         assert running.outbox.texts == []
         job = await Job.get(kind="text_back")
         assert (job.state, job.attempt) == ("available", 0)  # waiting costs no attempt
-        clock.set(datetime(2026, 12, 1, 14, 59, tzinfo=UTC))  # 08:59: still quiet in Texas
-        await running.run_due_jobs()
+        # 08:59: still quiet in Texas
+        await running.set_time(datetime(2026, 12, 1, 14, 59, tzinfo=UTC))
         assert running.outbox.texts == []
-        clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))  # 09:00
-        await running.run_due_jobs()
+        await running.set_time(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))  # 09:00
         text = running.outbox.texts[0]
         assert "closed right now" in text.body  # chosen by business hours, not quiet hours
 
@@ -134,8 +131,7 @@ async def test_a_florida_number_gets_the_florida_window(hub_dir, clock):
         await running.post_call(id="fl-1", caller="+13055550123")
         await running.run_due_jobs()
         assert running.outbox.texts == []
-        clock.set(datetime(2026, 12, 1, 13, 0, tzinfo=UTC))  # 08:00 in Miami
-        await running.run_due_jobs()
+        await running.set_time(datetime(2026, 12, 1, 13, 0, tzinfo=UTC))  # 08:00 in Miami
         assert running.outbox.texts[0]
 
 
@@ -173,8 +169,7 @@ async def test_an_unanswered_question_still_gets_the_owner_a_summary(hub_dir, cl
         assert running.outbox.texts[1]
         await running.run_due_jobs()
         assert len(running.outbox.notifications) == 1
-        clock.advance(timedelta(minutes=31))
-        await running.run_due_jobs()
+        await running.advance(timedelta(minutes=31))
         summary = running.outbox.notifications[1]
         assert summary.kind == "summary" and summary.lead.zip is None
 
@@ -201,15 +196,12 @@ async def test_a_quiet_customer_gets_one_nudge(hub_dir, clock):
         await running.post_call(id="n-1")
         await running.run_due_jobs()  # queued with the text's outcome
         assert await Job.exists(kind="nudge")
-        clock.advance(timedelta(hours=1, minutes=59))
-        await running.run_due_jobs()
+        await running.advance(timedelta(hours=1, minutes=59))
         assert len(running.outbox.texts) == 1
-        clock.advance(timedelta(minutes=2))
-        await running.run_due_jobs()
+        await running.advance(timedelta(minutes=2))
         nudge = running.outbox.texts[1]
         assert "Still need a hand" in nudge.body
-        clock.advance(timedelta(hours=5))
-        await running.run_due_jobs()
+        await running.advance(timedelta(hours=5))
         assert len(running.outbox.texts) == 2
 
 
@@ -221,8 +213,7 @@ async def test_no_nudge_once_the_customer_replied(hub_dir, clock):
         await running.text_in("leak under sink 78704")
         await running.run_due_jobs()
         assert running.outbox.notifications[1]
-        clock.advance(timedelta(hours=3))
-        await running.run_due_jobs()
+        await running.advance(timedelta(hours=3))
         assert [t.body for t in running.outbox.texts[1:]] == []
         assert await Job.filter(kind="nudge", state="cancelled").count() == 1
 
@@ -247,11 +238,10 @@ async def test_owner_is_reminded_after_a_business_hour_unless_the_lead_moves(hub
                 using=tx,
                 jobs=running.hub.jobs,
             )
-        clock.set(datetime(2026, 12, 1, 14, 44, tzinfo=UTC))  # Tuesday 08:44
-        await running.run_due_jobs()
+        await running.set_time(datetime(2026, 12, 1, 14, 44, tzinfo=UTC))  # Tuesday 08:44
         assert [n.kind for n in running.outbox.notifications].count("reminder") == 0
-        clock.set(datetime(2026, 12, 1, 14, 45, tzinfo=UTC))  # 08:45: one business hour later
-        await running.run_due_jobs()
+        # 08:45: one business hour later
+        await running.set_time(datetime(2026, 12, 1, 14, 45, tzinfo=UTC))
         reminder = next(n for n in running.outbox.notifications if n.kind == "reminder")
         assert reminder.lead.caller == "+15125550111"
         await running.run_due_jobs()
