@@ -12,6 +12,7 @@ left to happen later, and nothing is waited for.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -172,6 +173,7 @@ async def prepare_database(hub: Hub) -> None:
         from hub.db import Database
 
         directory = Path(tempfile.mkdtemp(prefix="hub-template-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
         template = directory / "template.sqlite3"
         database = Database(f"sqlite:///{template}")
         await database.connect()
