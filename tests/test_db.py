@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hub.testing import make_hub, write_config
+from hub.testing import make_hub, prepare_database, write_config
 
 
 def insert(name: str, fail: bool = False):
@@ -21,6 +21,7 @@ def insert(name: str, fail: bool = False):
 
 async def test_scripts_committed_together_fail_alone(hub_dir):
     hub = make_hub(write_config(hub_dir))
+    await prepare_database(hub)
     await hub.start(worker=False)
     try:
         results = await asyncio.gather(
@@ -48,6 +49,7 @@ async def test_reads_and_orm_transactions_interleave_with_scripts(hub_dir):
     from hub.models import InboxEvent
 
     hub = make_hub(write_config(hub_dir))
+    await prepare_database(hub)
     await hub.start(worker=False)
     try:
 

@@ -10,7 +10,13 @@ import pytest
 from hub.core import Hub
 from hub.jobs import Discard, JobKind, Retry
 from hub.models import Job
-from hub.testing import ManualClock, make_hub, throwaway_postgres, write_config
+from hub.testing import (
+    ManualClock,
+    make_hub,
+    prepare_database,
+    throwaway_postgres,
+    write_config,
+)
 
 calls: list[tuple[int, int]] = []
 
@@ -52,6 +58,7 @@ async def hub(database, hub_dir):
         extra_plugins=[test_kinds],
         clock=ManualClock(datetime.now(UTC)),
     )
+    await prepare_database(hub)  # SQLite: a migrated copy
     await hub.start(worker=False, migrate=True)
     yield hub
     await hub.stop()

@@ -50,7 +50,13 @@ from hub.testing.fakes import (
     SentSms,
     WebhookRequest,
 )
-from hub.testing.local import PUBLIC_URL, InProcessHub, in_process_hub, make_hub
+from hub.testing.local import (
+    PUBLIC_URL,
+    InProcessHub,
+    in_process_hub,
+    make_hub,
+    prepare_database,
+)
 from hub.testing.memory import MemoryOutbox, MemoryPlugin, MemorySender, MemorySink
 from hub.testing.postgres import POSTGRES_SERVER, throwaway_postgres
 from hub.testing.server import HubClient, RunningHub, eventually, running_hub
@@ -89,6 +95,7 @@ __all__ = [
     "in_process_hub",
     "make_hub",
     "postgres_url",
+    "prepare_database",
     "run_cli",
     "running_hub",
     "sample_notification",
