@@ -114,3 +114,17 @@ def test_the_installed_hub_script_starts_and_answers():
     assert result.returncode == 0, result.stderr
     assert "Missed-call text-back hub." in result.stdout and "serve" in result.stdout
     assert elapsed < 10, f"`hub --help` took {elapsed:.1f}s"
+    # What keeps it quick: `hub` and `hub.cli` import nothing heavy until a command needs it.
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, hub.cli; "
+            "print(sorted(m for m in ('tortoise', 'pydantic', 'starlette', 'httpx', 'uvicorn') "
+            "if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
