@@ -119,3 +119,13 @@ def postgres_url() -> Iterator[str]:
     """The URL of a throwaway PostgreSQL database (skips when no server answers)."""
     with throwaway_postgres() as url:
         yield url
+
+
+@pytest.fixture
+def memory() -> None:
+    """Gone: the memory sender's and sink's outbox is per hub now (``kit.outbox``)."""
+    pytest.fail(
+        "the `memory` fixture is gone: each hub has its own outbox, "
+        "`in_process_hub(...).outbox` (or pass `outbox=` to make_hub)",
+        pytrace=False,
+    )
