@@ -4,51 +4,113 @@ The public API for plugin authors is what this module exports (and the ``hub.tes
 kit); everything else may change between releases. See CONTRIBUTING.md for writing a plugin.
 """
 
-from hub.clock import Clock, ManualClock
-from hub.context import (
-    JSON,
-    BusinessView,
-    HubContext,
-    JobContext,
-    PluginState,
-    ProviderContext,
-)
-from hub.exceptions import Refused
-from hub.hookspecs import hookimpl
-from hub.jobs import ClaimedJob, Discard, JobHandler, JobKind, Retry, Snooze
-from hub.phone import caller_number, to_e164
-from hub.providers import (
-    CallSource,
-    ConfigT,
-    Kind,
-    Provider,
-    ProviderConfig,
-    ReplyParser,
-    Sink,
-    SmsSender,
-)
-from hub.segments import Segments, count_segments, is_gsm7
-from hub.types import (
-    CallbackWindow,
-    CallEvent,
-    CallOutcome,
-    CallReceipt,
-    DeliveryReport,
-    DeliveryResult,
-    DeliveryStatus,
-    InboundSms,
-    Intent,
-    KeywordIntent,
-    LeadSummary,
-    MessageStatus,
-    Notification,
-    OutboundSms,
-    ParseContext,
-    ParsedReply,
-    RecipientIssue,
-    SendResult,
-    SendStatus,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.clock import Clock, ManualClock
+    from hub.context import JSON, BusinessView, HubContext, JobContext, PluginState, ProviderContext
+    from hub.exceptions import Refused
+    from hub.hookspecs import hookimpl
+    from hub.jobs import ClaimedJob, Discard, JobHandler, JobKind, Retry, Snooze
+    from hub.phone import caller_number, to_e164
+    from hub.providers import (
+        CallSource,
+        ConfigT,
+        Kind,
+        Provider,
+        ProviderConfig,
+        ReplyParser,
+        Sink,
+        SmsSender,
+    )
+    from hub.segments import Segments, count_segments, is_gsm7
+    from hub.types import (
+        CallbackWindow,
+        CallEvent,
+        CallOutcome,
+        CallReceipt,
+        DeliveryReport,
+        DeliveryResult,
+        DeliveryStatus,
+        InboundSms,
+        Intent,
+        KeywordIntent,
+        LeadSummary,
+        MessageStatus,
+        Notification,
+        OutboundSms,
+        ParseContext,
+        ParsedReply,
+        RecipientIssue,
+        SendResult,
+        SendStatus,
+    )
+
+# Each name is imported from its module on first use (PEP 562), so `import hub` costs nothing:
+# `hub --help` must not wait for Tortoise, pydantic and Starlette to load.
+_EXPORTS = {
+    "BusinessView": "hub.context",
+    "CallEvent": "hub.types",
+    "CallOutcome": "hub.types",
+    "CallReceipt": "hub.types",
+    "CallSource": "hub.providers",
+    "CallbackWindow": "hub.types",
+    "ClaimedJob": "hub.jobs",
+    "Clock": "hub.clock",
+    "ConfigT": "hub.providers",
+    "DeliveryReport": "hub.types",
+    "DeliveryResult": "hub.types",
+    "DeliveryStatus": "hub.types",
+    "Discard": "hub.jobs",
+    "HubContext": "hub.context",
+    "InboundSms": "hub.types",
+    "Intent": "hub.types",
+    "JSON": "hub.context",
+    "JobContext": "hub.context",
+    "JobHandler": "hub.jobs",
+    "JobKind": "hub.jobs",
+    "KeywordIntent": "hub.types",
+    "Kind": "hub.providers",
+    "LeadSummary": "hub.types",
+    "ManualClock": "hub.clock",
+    "MessageStatus": "hub.types",
+    "Notification": "hub.types",
+    "OutboundSms": "hub.types",
+    "ParseContext": "hub.types",
+    "ParsedReply": "hub.types",
+    "PluginState": "hub.context",
+    "Provider": "hub.providers",
+    "ProviderConfig": "hub.providers",
+    "ProviderContext": "hub.context",
+    "RecipientIssue": "hub.types",
+    "Refused": "hub.exceptions",
+    "ReplyParser": "hub.providers",
+    "Retry": "hub.jobs",
+    "Segments": "hub.segments",
+    "SendResult": "hub.types",
+    "SendStatus": "hub.types",
+    "Sink": "hub.providers",
+    "SmsSender": "hub.providers",
+    "Snooze": "hub.jobs",
+    "caller_number": "hub.phone",
+    "count_segments": "hub.segments",
+    "hookimpl": "hub.hookspecs",
+    "is_gsm7": "hub.segments",
+    "to_e164": "hub.phone",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "JSON",

@@ -12,15 +12,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import httpx
 
-from hub.config import ConfigError, HubConfig, default_config_path, load_config
-from hub.core import Hub
-from hub.db import DatabaseError
-from hub.plugins import PluginError, Plugins, load_plugins
+# Everything heavier than click (Tortoise, pydantic, Starlette, httpx, the plugins) is imported
+# by the commands that use it, so `hub --help` and a typo answer at once.
+if TYPE_CHECKING:
+    from hub.config import HubConfig
+    from hub.core import Hub
+    from hub.plugins import Plugins
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,6 +49,8 @@ def _setup_logging(verbose: bool = False) -> None:
 
 
 def _plugins() -> Plugins:
+    from hub.plugins import PluginError, load_plugins
+
     try:
         plugins = load_plugins()
     except PluginError as exc:
@@ -60,6 +63,8 @@ def _plugins() -> Plugins:
 
 
 def _config(path: Path | None, plugins: Plugins) -> HubConfig:
+    from hub.config import ConfigError, default_config_path, load_config
+
     try:
         return load_config(path or default_config_path(), plugins)
     except ConfigError as exc:
@@ -69,11 +74,15 @@ def _config(path: Path | None, plugins: Plugins) -> HubConfig:
 
 
 def _hub(path: Path | None) -> Hub:
+    from hub.core import Hub
+
     plugins = _plugins()
     return Hub(_config(path, plugins), plugins)
 
 
 def _run(coro: Awaitable[T]) -> T:
+    from hub.db import DatabaseError
+
     try:
         return asyncio.run(coro)  # type: ignore[arg-type]
     except (click.ClickException, click.exceptions.Exit):
@@ -176,6 +185,7 @@ def migrate(config_path: Path | None) -> None:
 @config_option
 def check(config_path: Path | None) -> None:
     """Validate hub.yaml, every plugin setting and every template; print every problem."""
+    from hub.core import Hub
     from hub.templating import check_templates
 
     plugins = _plugins()
@@ -218,6 +228,8 @@ def schema() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
 def plugins_command(as_json: bool) -> None:
     """List plugins, what they provide, and any that failed to load."""
+    from hub.plugins import PluginError, load_plugins
+
     try:
         plugins = load_plugins()
     except PluginError as exc:
@@ -271,6 +283,8 @@ def simulate_call(
     url: str | None,
 ) -> None:
     """Post a signed `generic` call webhook, as a PBX would."""
+    import httpx
+
     from hub.defaults.generic import SIGNATURE_HEADER, GenericConfig, sign
 
     config = _config(config_path, _plugins())

@@ -103,7 +103,8 @@ class Worker:
                     claimed = 0
                 if claimed and len(self._running) < self.concurrency:
                     continue
-                self._wake.clear()
+                if not self._stopping:  # stop() may have woken us while we were claiming
+                    self._wake.clear()
                 if (self._handoff or self._adopted) and len(self._running) < self.concurrency:
                     continue
                 with contextlib.suppress(TimeoutError):

@@ -1,4 +1,8 @@
-"""The README's five-minute tour, as a user types it: serve, simulate a call, list leads."""
+"""The README's five-minute tour, as a user types it: serve, simulate a call, list leads.
+
+``hub serve`` runs as a real process (the tour's first terminal); every other command runs in
+this process through click's ``CliRunner`` (``run_cli``). One smoke test starts the installed
+``hub`` script itself."""
 
 from __future__ import annotations
 
@@ -6,22 +10,13 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from hub.testing import business, free_port, write_config
+from hub.testing import business, eventually, free_port, run_cli, write_config
 
 from .processes import HubProcess
-
-
-def hub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env or dict(os.environ),
-        timeout=60,
-    )
 
 
 @pytest.fixture
@@ -38,44 +33,58 @@ def served(hub_dir):
     server.stop()
 
 
-def test_simulate_a_call_then_list_show_and_update_the_lead(served):
+@pytest.fixture
+def config(hub_dir):
+    return write_config(
+        hub_dir, {"acme": business(sms_sender={"use": "console"}, sinks=[{"use": "log"}])}
+    )
+
+
+async def test_simulate_a_call_then_list_show_and_update_the_lead(served):
+    import asyncio
+
     config = served
+
+    def hub(*args: str):
+        return asyncio.to_thread(run_cli, *args)  # the commands run their own event loop
+
     simulate = ["simulate", "call", "--config", str(config), "--business", "acme"]
-    first = hub(*simulate, "--from", "+15125550123", "--id", "tour-1")
+    first = await hub(*simulate, "--from", "+15125550123", "--id", "tour-1")
     assert first.returncode == 0, first.stderr
     assert '"status":"scheduled"' in first.stdout
-    again = hub(*simulate, "--from", "+15125550123", "--id", "tour-1")
+    again = await hub(*simulate, "--from", "+15125550123", "--id", "tour-1")
     assert '"status":"duplicate"' in again.stdout
 
-    deadline = time.monotonic() + 5
-    while True:
-        listed = hub("leads", "list", "--config", str(config))
-        shown = hub("leads", "show", "1", "--config", str(config))
-        if "texted" in shown.stdout or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    async def texted():
+        shown = await hub("leads", "show", "1", "--config", str(config))
+        assert "-> [sent] Hi, this is Acme Plumbing" in shown.stdout, shown.stdout
+        return shown
+
+    shown = await eventually(texted)  # the served hub's worker sends the text-back
+    listed = await hub("leads", "list", "--config", str(config))
     assert listed.returncode == 0, listed.stderr
     assert "+15125550123" in listed.stdout and "new" in listed.stdout
     assert "-> [sent] Hi, this is Acme Plumbing" in shown.stdout
     assert shown.stdout.count("generic:tour-1") == 1
 
-    moved = hub("leads", "set-status", "1", "booked", "--config", str(config))
+    moved = await hub("leads", "set-status", "1", "booked", "--config", str(config))
     assert moved.returncode == 0 and "lead 1: booked" in moved.stdout
-    assert "booked" in hub("leads", "list", "--config", str(config), "--status", "booked").stdout
-    assert "no leads" in hub("leads", "list", "--config", str(config), "--status", "new").stdout
+    booked = await hub("leads", "list", "--config", str(config), "--status", "booked")
+    assert "booked" in booked.stdout
+    new = await hub("leads", "list", "--config", str(config), "--status", "new")
+    assert "no leads" in new.stdout
 
 
-def test_errors_are_one_line_not_a_traceback(hub_dir, served):
-    config = served
-    missing = hub("leads", "show", "999", "--config", str(config))
+def test_errors_are_one_line_not_a_traceback(hub_dir, config):
+    missing = run_cli("leads", "show", "999", "--config", str(config))
     assert missing.returncode == 1 and missing.stderr.strip() == "Error: no lead 999"
-    wrong_business = hub(
+    wrong_business = run_cli(
         "simulate", "call", "--config", str(config), "--business", "nope", "--from", "+15125550123"
     )
     assert (
         "no business 'nope'" in wrong_business.stderr and "Traceback" not in wrong_business.stderr
     )
-    no_config = hub("leads", "list", "--config", str(hub_dir / "absent.yaml"))
+    no_config = run_cli("leads", "list", "--config", str(hub_dir / "absent.yaml"))
     assert (
         no_config.returncode == 2
         and "not found" in no_config.stderr
@@ -89,7 +98,33 @@ def test_unreachable_database_is_one_clear_line(hub_dir):
         {"acme": business(sms_sender={"use": "console"}, sinks=[])},
         database="postgres://hub:secretpw@127.0.0.1:1/hub",
     )
-    result = hub("migrate", "--config", str(config))
+    result = run_cli("migrate", "--config", str(config))
     assert result.returncode == 1
     assert "cannot reach postgres://hub:***@127.0.0.1:1/hub" in result.stderr
     assert "secretpw" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_installed_hub_script_starts_and_answers():
+    """The one subprocess smoke test: the console script, as installed, in a fresh process."""
+    script = Path(sys.executable).with_name("hub")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "hub.cli"]
+    started = time.monotonic()
+    result = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert "Missed-call text-back hub." in result.stdout and "serve" in result.stdout
+    assert elapsed < 10, f"`hub --help` took {elapsed:.1f}s"
+    # What keeps it quick: `hub` and `hub.cli` import nothing heavy until a command needs it.
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, hub.cli; "
+            "print(sorted(m for m in ('tortoise', 'pydantic', 'starlette', 'httpx', 'uvicorn') "
+            "if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr

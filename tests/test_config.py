@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ import yaml
 from hub.config import ConfigError, load_config
 from hub.plugins import load_plugins
 from hub.schema import config_schema
-from hub.testing import memory_plugin
+from hub.testing import MemoryPlugin, run_cli
 
 SECRET = "s3cr3t-value-that-must-not-leak"
 
@@ -216,11 +214,7 @@ def test_hub_check_cli_prints_every_error_and_exits_nonzero(tmp_path):
             }
         },
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)],
-        capture_output=True,
-        text=True,
-    )
+    result = run_cli("check", "--config", str(path))
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 3, result.stderr
@@ -234,18 +228,13 @@ def test_hub_check_reports_provider_problems(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", SECRET)
     body = valid_business(owner={"name": "No Email"})
     path = write(tmp_path / "hub.yaml", {"businesses": {"acme": body}})
-    result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "ACME_SECRET": SECRET},
-    )
+    result = run_cli("check", "--config", str(path), env={"ACME_SECRET": SECRET})
     assert result.returncode == 2
     assert "businesses.acme.sinks[1]: no recipients" in result.stderr
 
 
 def test_schema_describes_plugins_and_their_settings():
-    schema = config_schema(load_plugins(extra=[memory_plugin]))
+    schema = config_schema(load_plugins(extra=[MemoryPlugin()]))
     sinks = schema["$defs"]["SinkChoice"]["oneOf"]
     names = {variant["properties"]["use"]["const"] for variant in sinks}
     assert names == {"email", "log", "memory"}
@@ -285,11 +274,7 @@ def test_hub_check_reports_template_errors_and_long_texts(tmp_path):
         },
     )
     path = write(tmp_path / "hub.yaml", {"businesses": {"acme": body}})
-    result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "check", "--config", str(path)],
-        capture_output=True,
-        text=True,
-    )
+    result = run_cli("check", "--config", str(path))
     assert result.returncode == 2
     assert (
         "error: businesses.acme.templates.text_back: unknown variable: 'busines' is undefined"

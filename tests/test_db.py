@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hub.testing import make_hub, write_config
+from hub.testing import make_hub, prepare_database, write_config
 
 
 def insert(name: str, fail: bool = False):
@@ -19,8 +19,9 @@ def insert(name: str, fail: bool = False):
     return rows[0]["id"]
 
 
-async def test_scripts_committed_together_fail_alone(hub_dir, memory):
+async def test_scripts_committed_together_fail_alone(hub_dir):
     hub = make_hub(write_config(hub_dir))
+    await prepare_database(hub)
     await hub.start(worker=False)
     try:
         results = await asyncio.gather(
@@ -42,12 +43,13 @@ async def test_scripts_committed_together_fail_alone(hub_dir, memory):
         await hub.stop()
 
 
-async def test_reads_and_orm_transactions_interleave_with_scripts(hub_dir, memory):
+async def test_reads_and_orm_transactions_interleave_with_scripts(hub_dir):
     from tortoise.transactions import in_transaction
 
     from hub.models import InboxEvent
 
     hub = make_hub(write_config(hub_dir))
+    await prepare_database(hub)
     await hub.start(worker=False)
     try:
 
@@ -65,7 +67,7 @@ async def test_reads_and_orm_transactions_interleave_with_scripts(hub_dir, memor
 
 
 @pytest.mark.parametrize("dialect", ["postgres"])
-async def test_scripts_on_postgres(dialect, hub_dir, memory, postgres_url):
+async def test_scripts_on_postgres(dialect, hub_dir, postgres_url):
     hub = make_hub(write_config(hub_dir, database=postgres_url))
     await hub.start(worker=False, migrate=True)
     try:

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from hub.models import Delivery, Lead
-from hub.testing import business, eventually, free_port, make_hub, running_hub, write_config
+from hub.testing import business, free_port, in_process_hub, make_hub, write_config
 
 PASSWORD = "smtp-pass-never-logged"
 
@@ -66,14 +66,14 @@ def email_business(port: int, **sink: object) -> dict:
     return business(sinks=[settings], owner={"name": "Pat", "email": "pat@acme.example"})
 
 
-async def test_owner_gets_a_text_and_html_email_about_the_lead(hub_dir, memory, smtp):
+async def test_owner_gets_a_text_and_html_email_about_the_lead(hub_dir, smtp):
     mailbox, port = smtp
-    hub = make_hub(
+    async with in_process_hub(
         write_config(hub_dir, {"acme": email_business(port, username="hub", password=PASSWORD)})
-    )
-    async with running_hub(hub) as running:
+    ) as running:
         await running.post_call(id="m1", caller="+15125550123")
-        await running.wait_for(lambda: mailbox.messages)
+        await running.run_due_jobs()
+        assert mailbox.messages
         message = mailbox.messages[0]
         assert mailbox.envelopes[0] == ("hub@acme.example", ["pat@acme.example"])
         assert "+15125550123" in message["Subject"]
@@ -87,10 +87,11 @@ async def test_owner_gets_a_text_and_html_email_about_the_lead(hub_dir, memory, 
             assert delivery.status == "delivered"
             return delivery
 
-        assert (await eventually(delivered)).reference == message["Message-ID"]
+        await running.run_due_jobs()
+        assert (await delivered()).reference == message["Message-ID"]
 
 
-async def test_customer_words_are_escaped_in_html(hub_dir, memory, smtp):
+async def test_customer_words_are_escaped_in_html(hub_dir, smtp):
     from hub.types import LeadSummary, Notification
 
     mailbox, port = smtp
@@ -119,19 +120,18 @@ async def test_customer_words_are_escaped_in_html(hub_dir, memory, smtp):
         await hub.stop()
 
 
-async def test_wrong_password_is_retried_and_never_shown(hub_dir, memory, smtp, caplog):
+async def test_wrong_password_is_retried_and_never_shown(hub_dir, smtp, caplog):
     mailbox, port = smtp
-    hub = make_hub(
+    async with in_process_hub(
         write_config(
             hub_dir,
             {
                 "acme": email_business(
-                    port, username="hub", password="wrong-password-123", timeout=1
+                    port, username="hub", password="wrong-password-123", timeout=0.5
                 )
             },
         )
-    )
-    async with running_hub(hub) as running:
+    ) as running:
         await running.post_call(id="m2")
 
         async def tried():
@@ -139,7 +139,8 @@ async def test_wrong_password_is_retried_and_never_shown(hub_dir, memory, smtp, 
             assert delivery.attempts >= 1
             return delivery
 
-        delivery = await eventually(tried)
+        await running.run_due_jobs()
+        delivery = await tried()
         # aiosmtpd stalls a failed login rather than answering 535: either way, not delivered,
         # tried again later.
         assert delivery.status == "pending" and delivery.error
@@ -147,11 +148,10 @@ async def test_wrong_password_is_retried_and_never_shown(hub_dir, memory, smtp, 
     assert "wrong-password-123" not in caplog.text
 
 
-async def test_rejected_recipient_fails_without_retrying(hub_dir, memory, smtp):
+async def test_rejected_recipient_fails_without_retrying(hub_dir, smtp):
     mailbox, port = smtp
     mailbox.reject_with = "550 No such user"
-    hub = make_hub(write_config(hub_dir, {"acme": email_business(port)}))
-    async with running_hub(hub) as running:
+    async with in_process_hub(write_config(hub_dir, {"acme": email_business(port)})) as running:
         await running.post_call(id="m3")
 
         async def failed():
@@ -159,7 +159,8 @@ async def test_rejected_recipient_fails_without_retrying(hub_dir, memory, smtp):
             assert delivery.status == "failed"
             return delivery
 
-        delivery = await eventually(failed)
+        await running.run_due_jobs()
+        delivery = await failed()
         assert "refused" in delivery.error and delivery.attempts == 1
 
 
@@ -195,7 +196,7 @@ def certificate(tmp_path):
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
-async def test_starttls_and_implicit_tls(hub_dir, memory, certificate, security):
+async def test_starttls_and_implicit_tls(hub_dir, certificate, security):
     import ssl
 
     cert, key = certificate
@@ -216,7 +217,7 @@ async def test_starttls_and_implicit_tls(hub_dir, memory, certificate, security)
     )
     controller.start()
     try:
-        hub = make_hub(
+        async with in_process_hub(
             write_config(
                 hub_dir,
                 {
@@ -225,9 +226,9 @@ async def test_starttls_and_implicit_tls(hub_dir, memory, certificate, security)
                     )
                 },
             )
-        )
-        async with running_hub(hub) as running:
+        ) as running:
             await running.post_call(id=f"tls-{security}")
-            await eventually(lambda: mailbox.messages[0])
+            await running.run_due_jobs()
+            assert mailbox.messages[0]
     finally:
         controller.stop()

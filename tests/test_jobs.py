@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
 from hub.core import Hub
 from hub.jobs import Discard, JobKind, Retry
 from hub.models import Job
-from hub.testing import make_hub, throwaway_postgres, write_config
+from hub.testing import (
+    ManualClock,
+    make_hub,
+    prepare_database,
+    throwaway_postgres,
+    write_config,
+)
 
 calls: list[tuple[int, int]] = []
 
@@ -46,7 +53,12 @@ def database(request):
 @pytest.fixture
 async def hub(database, hub_dir):
     calls.clear()
-    hub = make_hub(write_config(hub_dir, database=database), extra_plugins=[test_kinds])
+    hub = make_hub(
+        write_config(hub_dir, database=database),
+        extra_plugins=[test_kinds],
+        clock=ManualClock(datetime.now(UTC)),
+    )
+    await prepare_database(hub)  # SQLite: a migrated copy
     await hub.start(worker=False, migrate=True)
     yield hub
     await hub.stop()
@@ -80,7 +92,7 @@ async def test_retries_with_backoff_then_fails_for_operators(hub):
     job_id = await enqueue(hub, payload={"mode": "crash"})
     worker = hub.make_worker()
     for _ in range(3):
-        await asyncio.sleep(0.01)
+        hub.clock.advance(1)  # past the backoff
         await worker.drain()
     job = await Job.get(id=job_id)
     assert job.state == "failed" and job.attempt == 3

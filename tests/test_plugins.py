@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 
 from hub.plugins import PluginError, load_plugins
 from hub.providers import Kind
+from hub.testing import run_cli
 
 from .dists import make_distribution
 from .processes import HubProcess
@@ -128,12 +127,8 @@ def hub_env(site: Path, **extra: str) -> dict[str, str]:
 
 
 def test_hub_plugins_json_lists_defaults_and_failures(site):
-    result = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "plugins", "--json"],
-        capture_output=True,
-        text=True,
-        env=hub_env(site),
-    )
+    # `site` is on sys.path: the in-process command finds its distributions' entry points.
+    result = run_cli("plugins", "--json", env={"HUB_LOAD_PLUGINS": None})
     assert result.returncode == 0, result.stderr
     listed = {entry["name"]: entry for entry in json.loads(result.stdout)}
     assert listed["console"]["provides"] == [{"kind": "sms_sender", "name": "console"}]
@@ -143,12 +138,7 @@ def test_hub_plugins_json_lists_defaults_and_failures(site):
     assert listed["broken"]["status"] == "failed"
     assert listed["pager"]["status"] == "ok"
 
-    strict = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "plugins"],
-        capture_output=True,
-        text=True,
-        env=hub_env(site, HUB_STRICT_PLUGINS="1"),
-    )
+    strict = run_cli("plugins", env={"HUB_LOAD_PLUGINS": None, "HUB_STRICT_PLUGINS": "1"})
     assert strict.returncode != 0 and "broken" in strict.stderr and "Traceback" not in strict.stderr
 
 

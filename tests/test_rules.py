@@ -4,9 +4,6 @@ the labelled replies in tests/data."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +20,7 @@ from hub.rules.places import find_zip
 from hub.rules.services import find_service
 from hub.rules.text import normalize, stem
 from hub.rules.urgency import find_urgency
-from hub.testing import business, write_config
+from hub.testing import CliResult, business, run_cli, write_config
 from hub.types import CallbackWindow, Intent, ParseContext
 
 DATA = Path(__file__).parent / "data"
@@ -534,14 +531,8 @@ def test_accuracy_on_the_labelled_replies_meets_the_targets():
 # -- the CLI --------------------------------------------------------------------------------------
 
 
-def hub(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub.cli", *args],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=60,
-    )
+def hub(*args: str) -> CliResult:
+    return run_cli(*args)
 
 
 @pytest.fixture

@@ -1,20 +1,21 @@
-"""A missed call reported through the generic webhook, end to end over real HTTP."""
+"""A missed call reported through the generic webhook, end to end through the web app."""
 
 from __future__ import annotations
 
 import asyncio
 
 from hub.models import Call, Delivery, Lead, Message
-from hub.testing import business, make_hub, running_hub, signed_call, write_config
+from hub.testing import business, in_process_hub, signed_call, write_config
 
 
-async def test_missed_call_is_texted_back_and_owner_notified(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_missed_call_is_texted_back_and_owner_notified(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
+        memory = running.outbox
         response = await running.post_call(id="c1", caller="+15125550123")
         assert response.status_code == 200
         assert response.json()["status"] == "scheduled"
-        await running.wait_for(lambda: memory.notifications)
+        await running.run_due_jobs()
+        assert memory.notifications
 
         assert [t.to for t in memory.texts] == ["+15125550123"]
         assert "Acme Plumbing" in memory.texts[0].body
@@ -29,9 +30,9 @@ async def test_missed_call_is_texted_back_and_owner_notified(hub_dir, memory):
         assert await Delivery.filter(lead_id=lead.id, status="delivered").count() == 1
 
 
-async def test_same_call_delivered_three_times_at_once_texts_once(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_same_call_delivered_three_times_at_once_texts_once(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
+        memory = running.outbox
         body, headers = signed_call(id="dup-1")
         responses = await asyncio.gather(
             *(
@@ -44,21 +45,22 @@ async def test_same_call_delivered_three_times_at_once_texts_once(hub_dir, memor
             "duplicate",
             "scheduled",
         ]
-        await running.wait_for(lambda: memory.notifications)
-        await asyncio.sleep(0.2)
+        await running.run_due_jobs()
+        assert memory.notifications
         assert len(memory.texts) == 1
         assert await Call.all().count() == 1
         assert len(memory.notifications) == 1
 
 
-async def test_repeat_call_attaches_to_the_open_lead(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_repeat_call_attaches_to_the_open_lead(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
+        memory = running.outbox
         await running.post_call(id="a")
-        await running.wait_for(lambda: len(memory.notifications) == 1)
+        await running.run_due_jobs()
+        assert len(memory.notifications) == 1
         second = await running.post_call(id="b")
         assert second.json()["skipped"] == "cooldown"  # one text per caller per day
-        await asyncio.sleep(0.2)
+        await running.run_due_jobs()
         assert len(memory.texts) == 1
         leads = await Lead.all()
         assert len(leads) == 1 and leads[0].call_count == 2
@@ -67,9 +69,9 @@ async def test_repeat_call_attaches_to_the_open_lead(hub_dir, memory):
         assert await Call.filter(lead_id=leads[0].id).count() == 2
 
 
-async def test_unsigned_or_badly_signed_call_is_refused_and_not_stored(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_unsigned_or_badly_signed_call_is_refused_and_not_stored(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
+        memory = running.outbox
         body, headers = signed_call(id="x")
         unsigned = await running.client.post(
             "/hooks/acme/generic/call", content=body, headers={"Content-Type": "application/json"}
@@ -87,12 +89,11 @@ async def test_unsigned_or_badly_signed_call_is_refused_and_not_stored(hub_dir, 
         assert memory.texts == []
 
 
-async def test_malformed_call_bodies_get_clear_errors(hub_dir, memory):
+async def test_malformed_call_bodies_get_clear_errors(hub_dir):
     from hub.defaults.generic import SIGNATURE_HEADER, sign
     from hub.testing import DEFAULT_SECRET
 
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+    async with in_process_hub(write_config(hub_dir)) as running:
         for body, expected in [
             (b"not json", "not JSON"),
             (b'{"id": "1", "to": "+15125550100", "outcome": "dropped"}', "outcome"),
@@ -109,26 +110,26 @@ async def test_malformed_call_bodies_get_clear_errors(hub_dir, memory):
         assert await Call.all().count() == 0
 
 
-async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
         response = await running.post_call(to="+15125559999")
         assert response.status_code == 403
         assert "not a number of business" in response.text
         assert await Call.all().count() == 0
 
 
-async def test_unknown_business_or_plugin_is_404(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_unknown_business_or_plugin_is_404(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
         assert (await running.post_call(business="nobody")).status_code == 404
         response = await running.client.post("/hooks/acme/twilio/voice")
         assert response.status_code == 404
 
 
-async def test_guards_skip_the_text_but_keep_the_record(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir, {"acme": business(forward_to="+15125550199")}))
-    async with running_hub(hub) as running:
+async def test_guards_skip_the_text_but_keep_the_record(hub_dir):
+    async with in_process_hub(
+        write_config(hub_dir, {"acme": business(forward_to="+15125550199")})
+    ) as running:
+        memory = running.outbox
         cases = {
             "answered": dict(outcome="answered"),
             "anonymous": dict(caller="anonymous"),
@@ -147,25 +148,23 @@ async def test_guards_skip_the_text_but_keep_the_record(hub_dir, memory):
             "own": "own_number",
             "forward": "own_number",
         }
-        await asyncio.sleep(0.2)
+        await running.run_due_jobs()
         assert memory.texts == []
         assert await Lead.all().count() == 0
 
 
-async def test_health_and_readiness(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_health_and_readiness(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
         assert (await running.client.get("/healthz")).json() == {"status": "ok"}
         assert (await running.client.get("/readyz")).json() == {"status": "ready"}
         page = await running.client.get("/")
         assert "/hooks/acme/generic/call" in page.text
 
 
-async def test_a_late_voicemail_is_attached_to_its_call(hub_dir, memory):
-    hub = make_hub(write_config(hub_dir))
-    async with running_hub(hub) as running:
+async def test_a_late_voicemail_is_attached_to_its_call(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
         await running.post_call(id="vm-1")
-        source = hub.providers["acme"].call_source
+        source = running.hub.providers["acme"].call_source
         assert await source.context.attach_recording("vm-1", "https://example.com/vm-1.mp3")
         assert not await source.context.attach_recording(
             "no-such-call", "https://example.com/x.mp3"

@@ -1,5 +1,9 @@
 """Test helpers for Twilio setups, on top of the core's kit (``hub.testing``).
 
+The same shape as every provider kit (``hub_vonage.testing`` too): ``FakeTwilio`` (a
+``hub.testing.FakeProviderApi``), ``signed_webhook(...)`` and ``CallDriver``, plus
+``business_settings(fake)``.
+
 - ``FakeTwilio``: Twilio's REST API on 127.0.0.1 (real HTTP, its own thread): Messages create
   and Lookup v2, in the JSON shapes the SDK parses, errors included (``{"code", "message",
   "status"}``). It checks Basic auth, records every request, and plays scripted answers first
@@ -7,19 +11,21 @@
 - ``TwilioWebhooks``: correctly signed Twilio webhooks (signatures from the SDK's own
   ``RequestValidator``) over the *public* URL, posted to wherever the hub really listens;
   ``TwilioCall`` builds the forms Twilio sends for one call.
-- ``twilio_business(...)``: hub.yaml settings for a business on Twilio, pointed at a fake.
+- ``signed_webhook(route, form)``: one signed webhook, a ``hub.testing.WebhookRequest``;
+- ``CallDriver(client)``: whole calls and texts as Twilio plays them (``missed_call``,
+  ``answered_call``, ``reply``, ``delivery_report``);
+- ``twilio_business(...)`` (also ``business_settings``): hub.yaml settings for a business on
+  Twilio, pointed at a fake;
+- ``twilio_hub(...)``: an ``InProcessHub`` on Twilio with a webhook builder for it;
 - the ``fake_twilio`` fixture (``pytest_plugins = ["hub.testing", "hub_twilio.testing"]``).
 
 Example::
 
-    async def test_missed_call(hub_dir, memory, fake_twilio):
-        hub = make_hub(write_config(hub_dir, {"acme": twilio_business(fake_twilio)}))
-        async with running_hub(hub) as running:
-            hooks = TwilioWebhooks(running.url)
-            call = hooks.call(caller="+15125550123")
-            await hooks.post(running.client, "voice", call.voice())
-            await hooks.post(running.client, "dial", call.dial("no-answer"))
-            await running.wait_for(lambda: fake_twilio.texts)
+    async def test_missed_call(hub_dir, fake_twilio):
+        async with twilio_hub(hub_dir, fake_twilio) as (kit, hooks):
+            await CallDriver(kit.client, hooks).missed_call("+15125550123")
+            await kit.run_due_jobs()
+            assert [text.to for text in fake_twilio.sent] == ["+15125550123"]
 """
 
 from __future__ import annotations
@@ -46,17 +52,22 @@ from twilio.request_validator import (
     RequestValidator,
 )
 
-from hub import Clock, ManualClock
 from hub.testing import (
-    FakeProviderServer,
+    PUBLIC_URL,
+    CallTrace,
+    Clock,
+    FakeProviderApi,
+    InProcessHub,
+    ManualClock,
     RecordedRequest,
-    RunningHub,
     ScriptedResponse,
+    SentSms,
+    WebhookRequest,
     business,
-    make_hub,
-    running_hub,
+    in_process_hub,
     write_config,
 )
+from hub.testing import CallDriver as BaseCallDriver
 
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "0123456789abcdef0123456789abcdef"  # noqa: S105 - a test token
@@ -96,7 +107,7 @@ def twilio_error(
 # -- the fake REST API ----------------------------------------------------------------------------
 
 
-class FakeTwilio(FakeProviderServer):
+class FakeTwilio(FakeProviderApi):
     """Twilio's Messages and Lookup API on 127.0.0.1.
 
     ``opted_out`` numbers answer a create with 21610, as Twilio does after they texted STOP;
@@ -113,6 +124,14 @@ class FakeTwilio(FakeProviderServer):
         self.opted_out: set[str] = set()
         self.line_types: dict[str, str] = {}
         self.texts: list[dict[str, str]] = []
+        self._sids: list[str] = []
+
+    @property
+    def sent(self) -> list[SentSms]:
+        return [
+            SentSms(form["To"], form.get("From"), form["Body"], message_sid)
+            for form, message_sid in zip(self.texts, self._sids, strict=True)
+        ]
 
     def __repr__(self) -> str:
         return f"<FakeTwilio {self.url}>"
@@ -149,8 +168,9 @@ class FakeTwilio(FakeProviderServer):
             return _error(21603, 400, "A 'From' phone number is required")
         if to in self.opted_out:
             return _error(21610, 400, "Attempt to send to unsubscribed recipient")
-        self.texts.append(form)
         message_sid = sid("SM")
+        self._sids.append(message_sid)
+        self.texts.append(form)
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}"
         now = format_datetime(datetime.now(UTC))
         body = {
@@ -309,9 +329,13 @@ class TwilioWebhooks:
     async def post(
         self, client: httpx.AsyncClient, route_or_url: str, params: Params, **sign_options: Any
     ) -> httpx.Response:
-        """Sign and post one webhook through ``client`` (e.g. ``RunningHub.client``)."""
-        request = self.sign(route_or_url, params, **sign_options)
-        return await client.post(request.target, content=request.body, headers=request.headers)
+        """Sign and post one webhook through ``client`` (e.g. ``InProcessHub.client``)."""
+        return await self.request(route_or_url, params, **sign_options).send(client)
+
+    def request(self, route_or_url: str, params: Params, **sign_options: Any) -> WebhookRequest:
+        """``sign`` as a ``WebhookRequest``, the shape every provider kit's webhooks take."""
+        signed = self.sign(route_or_url, params, **sign_options)
+        return WebhookRequest("POST", signed.target, signed.headers, signed.body)
 
     # -- forms ------------------------------------------------------------------------------------
 
@@ -616,6 +640,74 @@ def fake_twilio() -> Iterator[FakeTwilio]:
         yield fake  # type: ignore[misc]
 
 
+business_settings = twilio_business
+
+
+def signed_webhook(
+    route: str,
+    params: Params,
+    *,
+    public_url: str = PUBLIC_URL,
+    business: str = "acme",
+    auth_token: str = DEFAULT_AUTH_TOKEN,
+    **sign_options: Any,
+) -> WebhookRequest:
+    """One Twilio webhook to ``route`` (``"voice"``, ``"sms"``... or a full URL the hub gave
+    Twilio), signed with ``auth_token`` over the hub's ``public_url``."""
+    hooks = TwilioWebhooks(public_url, business, auth_token=auth_token)
+    return hooks.request(route, params, **sign_options)
+
+
+class CallDriver(BaseCallDriver):
+    """Twilio's side of whole calls and texts, against a hub reached through ``client``."""
+
+    provider = "twilio"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        webhooks: TwilioWebhooks | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(client)
+        self.webhooks = webhooks or TwilioWebhooks(str(client.base_url), clock=clock)
+
+    async def _post(self, route: str, params: Params) -> httpx.Response:
+        response = await self.webhooks.post(self.client, route, params)
+        if response.status_code >= 400:
+            raise AssertionError(f"POST {route} → {response.status_code}: {response.text}")
+        return response
+
+    async def missed_call(
+        self, caller: str | None = DEFAULT_CALLER, *, call_id: str | None = None
+    ) -> CallTrace:
+        """The owner's phone rings out: Twilio runs the ``<Dial action>`` with no-answer."""
+        call = self.webhooks.call(caller or "", call_sid=call_id)
+        trace = CallTrace(call.sid)
+        trace.responses.append(await self._post("voice", call.voice()))
+        trace.responses.append(await self._post("dial", call.dial("no-answer")))
+        return trace
+
+    async def answered_call(
+        self, caller: str | None = DEFAULT_CALLER, *, call_id: str | None = None
+    ) -> CallTrace:
+        """The owner takes the call, talks, and the call ends."""
+        call = self.webhooks.call(caller or "", call_sid=call_id)
+        trace = CallTrace(call.sid)
+        trace.responses.append(await self._post("voice", call.voice()))
+        trace.responses.append(await self._post("dial", call.dial("completed", duration=60)))
+        trace.responses.append(await self._post("call-status", call.status("completed")))
+        return trace
+
+    async def reply(self, caller: str, text: str) -> httpx.Response:
+        return await self._post("sms", self.webhooks.sms(caller, text))
+
+    async def delivery_report(self, text: SentSms, status: str = "delivered") -> httpx.Response:
+        form = self.webhooks.sms_status(text.provider_id, status, to=text.to)
+        return await self._post("sms-status", form)
+
+
 @contextlib.asynccontextmanager
 async def twilio_hub(
     directory: Path,
@@ -624,14 +716,14 @@ async def twilio_hub(
     *,
     clock: Clock | None = None,
     **settings: Any,
-) -> AsyncIterator[tuple[RunningHub, TwilioWebhooks]]:
-    """A running hub with one business, ``acme``, on Twilio (``twilio_business(fake, mode,
-    **settings)``), and a webhook builder signing for its public URL.
+) -> AsyncIterator[tuple[InProcessHub, TwilioWebhooks]]:
+    """An in-process hub with one business, ``acme``, on Twilio (``twilio_business(fake,
+    mode, **settings)``), and a webhook builder signing for its public URL.
 
     Its clock stands still at ``WEEKDAY_NOON`` unless ``clock`` says otherwise: texts wait for
     the recipient's quiet hours to end, and a test must not depend on when it runs.
     """
     config = write_config(directory, {"acme": twilio_business(fake, mode, **settings)})
-    hub = make_hub(config, clock=clock or ManualClock(WEEKDAY_NOON))
-    async with running_hub(hub) as running:
-        yield running, TwilioWebhooks(running.url, clock=hub.clock)
+    kit = in_process_hub(config, clock=clock or ManualClock(WEEKDAY_NOON))
+    async with kit:
+        yield kit, TwilioWebhooks(kit.url, clock=kit.clock)

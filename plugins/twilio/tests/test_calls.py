@@ -1,5 +1,5 @@
-"""Twilio calls end to end: signed voice webhooks in over real HTTP, the hub's texts out to the
-fake Twilio API through the SDK."""
+"""Twilio calls end to end: signed voice webhooks into the hub's web app, the hub's texts out to
+the fake Twilio API through the SDK."""
 
 from __future__ import annotations
 
@@ -24,15 +24,13 @@ def twiml(response) -> ET.Element:
     return ET.fromstring(response.text)
 
 
-async def no_more_texts(fake: FakeTwilio, expected: int) -> None:
-    """The hub works in the background: give a wrong extra text the time to show up."""
-    await asyncio.sleep(0.3)
+async def no_more_texts(running, fake: FakeTwilio, expected: int) -> None:
+    """Run every job that is due, then count: a wrong extra text would have been sent."""
+    await running.run_due_jobs()
     assert len(fake.creates) == expected
 
 
-async def test_forward_rings_the_owner_and_an_answered_call_gets_no_text(
-    hub_dir, memory, fake_twilio
-):
+async def test_forward_rings_the_owner_and_an_answered_call_gets_no_text(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
         root = twiml(await hooks.post(running.client, "voice", call.voice()))
@@ -54,15 +52,15 @@ async def test_forward_rings_the_owner_and_an_answered_call_gets_no_text(
         )
         assert final.status_code == 204
 
-        await no_more_texts(fake_twilio, 0)
+        await no_more_texts(running, fake_twilio, 0)
         stored = await Call.get(provider_call_id=call.sid)
         assert stored.outcome == "answered" and stored.skipped_reason == "answered"
-        assert memory.notifications == []
+        assert running.outbox.notifications == []
 
 
 @pytest.mark.parametrize("dial_status", ["no-answer", "busy", "failed"])
 async def test_forward_owner_did_not_take_the_call_caller_is_texted(
-    hub_dir, memory, fake_twilio, dial_status
+    hub_dir, fake_twilio, dial_status
 ):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
@@ -76,21 +74,19 @@ async def test_forward_owner_did_not_take_the_call_caller_is_texted(
         assert text["To"] == DEFAULT_CALLER and text["From"] == DEFAULT_NUMBER
         assert "Sorry we missed your call" in text["Body"]
         assert text["StatusCallback"] == hooks.url("sms-status")
-        await running.wait_for(lambda: memory.notifications)
+        await running.wait_for(lambda: running.outbox.notifications)
         assert (await Call.get(provider_call_id=call.sid)).outcome == "missed"
 
         # Twilio reports the end of the call too; it is the same call, not a second one.
         await hooks.post(running.client, "call-status", call.status("completed", duration=25))
-        await no_more_texts(fake_twilio, 1)
-        assert len(memory.notifications) == 1
+        await no_more_texts(running, fake_twilio, 1)
+        assert len(running.outbox.notifications) == 1
 
 
 # What Twilio reports of a leg its screen hung up is unverified: DialBridged=false, or perhaps
 # no DialBridged at all. Screening must decide either way.
 @pytest.mark.parametrize("bridged", ["false", None])
-async def test_screened_call_taken_by_the_owners_voicemail_is_missed(
-    hub_dir, memory, fake_twilio, bridged
-):
+async def test_screened_call_taken_by_the_owners_voicemail_is_missed(hub_dir, fake_twilio, bridged):
     async with twilio_hub(hub_dir, fake_twilio, call_options={"screening": True}) as (
         running,
         hooks,
@@ -119,7 +115,7 @@ async def test_screened_call_taken_by_the_owners_voicemail_is_missed(
         assert (await Call.get(provider_call_id=call.sid)).outcome == "missed"
 
 
-async def test_screened_call_the_owner_accepts_is_answered(hub_dir, memory, fake_twilio):
+async def test_screened_call_the_owner_accepts_is_answered(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio, call_options={"screening": True}) as (
         running,
         hooks,
@@ -137,12 +133,12 @@ async def test_screened_call_the_owner_accepts_is_answered(hub_dir, memory, fake
         # The call's end may reach the hub before the Dial action does.
         await hooks.post(running.client, "call-status", call.status("completed", duration=200))
         await hooks.post(running.client, "dial", call.dial("completed", duration=190))
-        await no_more_texts(fake_twilio, 0)
+        await no_more_texts(running, fake_twilio, 0)
         assert (await Call.get(provider_call_id=call.sid)).outcome == "answered"
 
 
 async def test_answered_unscreened_call_whose_end_arrives_before_the_dial_action(
-    hub_dir, memory, fake_twilio
+    hub_dir, fake_twilio
 ):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
@@ -155,11 +151,11 @@ async def test_answered_unscreened_call_whose_end_arrives_before_the_dial_action
 
         await hooks.post(running.client, "call-status", call.status("completed", duration=60))
         await hooks.post(running.client, "dial", call.dial("completed", duration=58))
-        await no_more_texts(fake_twilio, 0)
+        await no_more_texts(running, fake_twilio, 0)
         assert (await Call.get(provider_call_id=call.sid)).outcome == "answered"
 
 
-async def test_caller_hangs_up_while_the_owners_phone_rings(hub_dir, memory, fake_twilio):
+async def test_caller_hangs_up_while_the_owners_phone_rings(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
         await hooks.post(running.client, "voice", call.voice())
@@ -176,12 +172,12 @@ async def test_caller_hangs_up_while_the_owners_phone_rings(hub_dir, memory, fak
             running.client, "dial", call.dial("no-answer", call_status="completed")
         )
         assert late.status_code == 200
-        await no_more_texts(fake_twilio, 1)
+        await no_more_texts(running, fake_twilio, 1)
         assert await Call.filter(provider_call_id=call.sid).count() == 1
 
 
 async def test_catch_mode_every_forwarded_call_is_missed_and_keeps_its_voicemail(
-    hub_dir, memory, fake_twilio
+    hub_dir, fake_twilio
 ):
     published = "+15125550111"  # the business's own line, forwarding unanswered calls
     async with twilio_hub(hub_dir, fake_twilio, "catch") as (running, hooks):
@@ -195,14 +191,14 @@ async def test_catch_mode_every_forwarded_call_is_missed_and_keeps_its_voicemail
         recording = call.recording(duration=21)
         done = twiml(await hooks.post(running.client, record.get("action"), recording))
         assert done.find("Hangup") is not None
-        await running.wait_for(lambda: fake_twilio.texts and memory.notifications)
+        await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         assert fake_twilio.texts[0]["To"] == DEFAULT_CALLER
 
         stored = await Call.get(provider_call_id=call.sid)
         assert stored.outcome == "voicemail"
         assert stored.forwarded_from == published
         assert stored.recording_url == recording["RecordingUrl"]
-        assert recording["RecordingUrl"] in memory.notifications[0].text
+        assert recording["RecordingUrl"] in running.outbox.notifications[0].text
 
         # The call's end and the recording's own callback come after: nothing new.
         await hooks.post(running.client, "call-status", call.status("completed", duration=40))
@@ -212,12 +208,10 @@ async def test_catch_mode_every_forwarded_call_is_missed_and_keeps_its_voicemail
             call.recording_status(recording["RecordingUrl"]),
         )
         assert late.status_code == 200
-        await no_more_texts(fake_twilio, 1)
+        await no_more_texts(running, fake_twilio, 1)
 
 
-async def test_catch_mode_voicemail_arriving_after_the_calls_end_is_kept(
-    hub_dir, memory, fake_twilio
-):
+async def test_catch_mode_voicemail_arriving_after_the_calls_end_is_kept(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio, "catch") as (running, hooks):
         call = hooks.call(forwarded_from="+15125550111")
         record = twiml(await hooks.post(running.client, "voice", call.voice())).find("Record")
@@ -231,12 +225,10 @@ async def test_catch_mode_voicemail_arriving_after_the_calls_end_is_kept(
         )
         stored = await Call.get(provider_call_id=call.sid)
         assert stored.recording_url == url and stored.forwarded_from == "+15125550111"
-        await no_more_texts(fake_twilio, 1)
+        await no_more_texts(running, fake_twilio, 1)
 
 
-async def test_after_hours_the_owner_is_not_rung_and_the_caller_is_texted(
-    hub_dir, memory, fake_twilio
-):
+async def test_after_hours_the_owner_is_not_rung_and_the_caller_is_texted(hub_dir, fake_twilio):
     closed_all_week: dict[str, str] = {}
     async with twilio_hub(hub_dir, fake_twilio, hours=closed_all_week) as (running, hooks):
         call = hooks.call()
@@ -247,28 +239,28 @@ async def test_after_hours_the_owner_is_not_rung_and_the_caller_is_texted(
 
         # The caller hangs up without leaving a message.
         await hooks.post(running.client, "call-status", call.status("completed", duration=9))
-        await running.wait_for(lambda: fake_twilio.texts and memory.notifications)
+        await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         assert "We're closed right now" in fake_twilio.texts[0]["Body"]
         stored = await Call.get(provider_call_id=call.sid)
         assert stored.after_hours and stored.outcome == "after_hours"
         assert stored.recording_url is None
-        assert memory.notifications[0].subject.startswith("After-hours call")
+        assert running.outbox.notifications[0].subject.startswith("After-hours call")
 
 
-async def test_after_hours_voicemail_is_kept_on_the_call(hub_dir, memory, fake_twilio):
+async def test_after_hours_voicemail_is_kept_on_the_call(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio, hours={}) as (running, hooks):
         call = hooks.call()
         record = twiml(await hooks.post(running.client, "voice", call.voice())).find("Record")
         recording = call.recording()
         await hooks.post(running.client, record.get("action"), recording)
-        await running.wait_for(lambda: memory.notifications)
+        await running.wait_for(lambda: running.outbox.notifications)
         stored = await Call.get(provider_call_id=call.sid)
         assert stored.after_hours and stored.recording_url == recording["RecordingUrl"]
         assert len(fake_twilio.texts) == 1
         assert "We're closed right now" in fake_twilio.texts[0]["Body"]
 
 
-async def test_without_voicemail_a_closed_business_decides_at_once(hub_dir, memory, fake_twilio):
+async def test_without_voicemail_a_closed_business_decides_at_once(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio, hours={}, call_options={"voicemail": False}) as (
         running,
         hooks,
@@ -278,9 +270,7 @@ async def test_without_voicemail_a_closed_business_decides_at_once(hub_dir, memo
         await running.wait_for(lambda: fake_twilio.texts)
 
 
-async def test_same_missed_call_webhook_three_times_at_once_sends_one_text(
-    hub_dir, memory, fake_twilio
-):
+async def test_same_missed_call_webhook_three_times_at_once_sends_one_text(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
         await hooks.post(running.client, "voice", call.voice())
@@ -289,14 +279,14 @@ async def test_same_missed_call_webhook_three_times_at_once_sends_one_text(
             *(hooks.post(running.client, "dial", form) for _ in range(3))
         )
         assert [r.status_code for r in responses] == [200, 200, 200]
-        await running.wait_for(lambda: fake_twilio.texts and memory.notifications)
-        await no_more_texts(fake_twilio, 1)
+        await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
+        await no_more_texts(running, fake_twilio, 1)
         assert await Call.all().count() == 1
         assert (await Lead.get(phone=DEFAULT_CALLER)).call_count == 1
-        assert len(memory.notifications) == 1
+        assert len(running.outbox.notifications) == 1
 
 
-async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir, memory, fake_twilio):
+async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         response = await hooks.post(
             running.client, "voice", hooks.call(called="+15125559999").voice()

@@ -3,7 +3,6 @@ status callbacks as signed webhooks."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -17,9 +16,8 @@ from hub_twilio.testing import (
     twilio_hub,
 )
 
-from hub import ManualClock
 from hub.models import Contact, Job, Message, OptOut
-from hub.testing import ScriptedResponse
+from hub.testing import ManualClock, ScriptedResponse
 
 OTHER_CALLER = "+15125550177"
 
@@ -32,25 +30,20 @@ async def missed_call(running, hooks: TwilioWebhooks, caller: str = DEFAULT_CALL
 
 
 async def retry_scheduled() -> None:
-    """Wait until the text-back job failed its attempt and waits for the next one."""
-    for _ in range(200):
-        if await Job.filter(kind="text_back", state="available", attempt__gt=0).exists():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the text-back job was not rescheduled")
+    """The text-back job failed its attempt and waits for the next one."""
+    assert await Job.filter(kind="text_back", state="available", attempt__gt=0).exists()
 
 
-async def settled(fake: FakeTwilio, creates: int) -> None:
-    await asyncio.sleep(0.3)
+async def settled(running, fake: FakeTwilio, creates: int) -> None:
+    """Run every job that is due, then count the sends Twilio was asked for."""
+    await running.run_due_jobs()
     assert len(fake.creates) == creates
 
 
-async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(
-    hub_dir, memory, fake_twilio
-):
+async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
-        await running.wait_for(lambda: len(memory.notifications) == 1)
+        await running.wait_for(lambda: len(running.outbox.notifications) == 1)
         text_back = await Message.get(direction="out")
 
         sms = hooks.sms(DEFAULT_CALLER, "Water heater is leaking, today please")
@@ -66,17 +59,15 @@ async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(
         assert inbound[0].lead_id == text_back.lead_id  # the same conversation
         # The hub answers (a question for what is missing, or the owner's summary), once.
         await running.wait_for(
-            lambda: len(fake_twilio.texts) == 2 or len(memory.notifications) == 2
+            lambda: len(fake_twilio.texts) == 2 or len(running.outbox.notifications) == 2
         )
         for text in fake_twilio.texts[1:]:
             assert text["To"] == DEFAULT_CALLER and text["From"] == DEFAULT_NUMBER
-        words = [n.lead.customer_words for n in memory.notifications[1:]]
+        words = [n.lead.customer_words for n in running.outbox.notifications[1:]]
         assert all(w == ("Water heater is leaking, today please",) for w in words)
 
 
-async def test_stop_through_twilio_opts_out_without_a_second_confirmation(
-    hub_dir, memory, fake_twilio
-):
+async def test_stop_through_twilio_opts_out_without_a_second_confirmation(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
         await running.wait_for(lambda: fake_twilio.texts)
@@ -84,26 +75,24 @@ async def test_stop_through_twilio_opts_out_without_a_second_confirmation(
         # Twilio matched STOP and already answered it: the hub records it and stays silent.
         stop = hooks.sms(DEFAULT_CALLER, "Stop", opt_out_type="STOP")
         assert (await hooks.post(running.client, "sms", stop)).status_code == 200
-        await settled(fake_twilio, 1)
+        await settled(running, fake_twilio, 1)
         opt_out = await OptOut.get(phone=DEFAULT_CALLER)
         assert opt_out.active and opt_out.source == "provider"
 
         # They call again: no text, and the owner is told why.
         await missed_call(running, hooks)
-        await running.wait_for(lambda: len(memory.notifications) == 2)
-        assert "opted out" in memory.notifications[1].text
-        await settled(fake_twilio, 1)
+        await running.wait_for(lambda: len(running.outbox.notifications) == 2)
+        assert "opted out" in running.outbox.notifications[1].text
+        await settled(running, fake_twilio, 1)
 
 
-async def test_twilio_21610_marks_the_caller_opted_out_and_is_not_retried(
-    hub_dir, memory, fake_twilio
-):
+async def test_twilio_21610_marks_the_caller_opted_out_and_is_not_retried(hub_dir, fake_twilio):
     fake_twilio.opted_out.add(OTHER_CALLER)  # they texted STOP to this number long ago
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks, OTHER_CALLER)
-        await running.wait_for(lambda: memory.notifications)
-        assert "opted out" in memory.notifications[0].text
-        await settled(fake_twilio, 1)
+        await running.wait_for(lambda: running.outbox.notifications)
+        assert "opted out" in running.outbox.notifications[0].text
+        await settled(running, fake_twilio, 1)
         assert fake_twilio.texts == []
         opt_out = await OptOut.get(phone=OTHER_CALLER)
         assert opt_out.active and opt_out.source == "provider_error"
@@ -111,14 +100,14 @@ async def test_twilio_21610_marks_the_caller_opted_out_and_is_not_retried(
         assert message.status == "failed" and message.error_code == "21610"
 
         await missed_call(running, hooks, OTHER_CALLER)
-        await running.wait_for(lambda: len(memory.notifications) == 2)
-        await settled(fake_twilio, 1)  # not even tried
+        await running.wait_for(lambda: len(running.outbox.notifications) == 2)
+        await settled(running, fake_twilio, 1)  # not even tried
 
 
-async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, memory, fake_twilio):
+async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
-        await running.wait_for(lambda: memory.notifications)
+        await running.wait_for(lambda: running.outbox.notifications)
         message = await Message.get(direction="out")
         assert message.status == "queued"  # what Twilio answered the create with
         sid = message.provider_message_id
@@ -131,23 +120,23 @@ async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, memory, 
         assert message.status == "delivered"
 
 
-async def test_undelivered_to_a_landline_tells_the_owner_to_call(hub_dir, memory, fake_twilio):
+async def test_undelivered_to_a_landline_tells_the_owner_to_call(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
-        await running.wait_for(lambda: memory.notifications)
+        await running.wait_for(lambda: running.outbox.notifications)
         sid = (await Message.get(direction="out")).provider_message_id
 
         await hooks.post(running.client, "sms-status", hooks.sms_status(sid, "sent"))
         status = hooks.sms_status(sid, "undelivered", error_code="30006")
         await hooks.post(running.client, "sms-status", status)
-        await running.wait_for(lambda: len(memory.notifications) == 2)
-        assert memory.notifications[1].kind == "cannot_text"
-        assert "cannot receive texts" in memory.notifications[1].text
+        await running.wait_for(lambda: len(running.outbox.notifications) == 2)
+        assert running.outbox.notifications[1].kind == "cannot_text"
+        assert "cannot receive texts" in running.outbox.notifications[1].text
         assert (await Contact.get(phone=DEFAULT_CALLER)).can_receive_sms is False
         assert (await Message.get(direction="out")).status == "undelivered"
 
 
-async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, memory, fake_twilio):
+async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake_twilio):
     clock = ManualClock(WEEKDAY_NOON)
     fake_twilio.script(
         ScriptedResponse(status=503),
@@ -164,18 +153,18 @@ async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, memory, 
             await retry_scheduled()
             # Nothing is recorded as sent until a send succeeds; the job keeps the error.
             assert not await Message.filter(direction="out").exists()
-            assert memory.notifications == []
+            assert running.outbox.notifications == []
             clock.advance(timedelta(minutes=2))  # past the retry's backoff
 
-        await running.wait_for(lambda: fake_twilio.texts and memory.notifications)
-        await settled(fake_twilio, 4)
+        await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
+        await settled(running, fake_twilio, 4)
         assert len(fake_twilio.texts) == 1
         message = await Message.get(direction="out")
         assert message.provider_message_id and message.provider == "twilio"
-        assert "texted them back" in memory.notifications[0].text
+        assert "texted them back" in running.outbox.notifications[0].text
 
 
-async def test_messaging_service_sends_instead_of_a_number(hub_dir, memory, fake_twilio):
+async def test_messaging_service_sends_instead_of_a_number(hub_dir, fake_twilio):
     service = "MG" + "ab" * 16
     options = {"from": None, "messaging_service_sid": service}
     async with twilio_hub(hub_dir, fake_twilio, sender_options=options) as (running, hooks):
@@ -185,15 +174,13 @@ async def test_messaging_service_sends_instead_of_a_number(hub_dir, memory, fake
         assert text["MessagingServiceSid"] == service and "From" not in text
 
 
-async def test_line_type_check_skips_landlines_and_remembers_what_it_found(
-    hub_dir, memory, fake_twilio
-):
+async def test_line_type_check_skips_landlines_and_remembers_what_it_found(hub_dir, fake_twilio):
     fake_twilio.line_types[OTHER_CALLER] = "landline"
     options = {"line_type_check": True}
     async with twilio_hub(hub_dir, fake_twilio, sender_options=options) as (running, hooks):
         await missed_call(running, hooks, OTHER_CALLER)
-        await running.wait_for(lambda: memory.notifications)
-        assert "cannot receive texts" in memory.notifications[0].text
+        await running.wait_for(lambda: running.outbox.notifications)
+        assert "cannot receive texts" in running.outbox.notifications[0].text
         assert [r.path for r in fake_twilio.lookups] == [f"/v2/PhoneNumbers/{OTHER_CALLER}"]
         assert fake_twilio.lookups[0].query == {"Fields": "line_type_intelligence"}
         assert fake_twilio.creates == []
@@ -208,7 +195,7 @@ async def test_line_type_check_skips_landlines_and_remembers_what_it_found(
         assert (await Contact.get(phone=DEFAULT_CALLER)).line_type == "mobile"
 
 
-async def test_line_type_lookup_down_still_texts(hub_dir, memory, fake_twilio):
+async def test_line_type_lookup_down_still_texts(hub_dir, fake_twilio):
     fake_twilio.script(ScriptedResponse(status=503))
     options = {"line_type_check": True}
     async with twilio_hub(hub_dir, fake_twilio, sender_options=options) as (running, hooks):
@@ -227,14 +214,14 @@ async def test_line_type_lookup_down_still_texts(hub_dir, memory, fake_twilio):
     ],
 )
 async def test_refused_texts_are_not_retried_and_the_owner_hears_why(
-    hub_dir, memory, fake_twilio, code, owner_hears, can_receive
+    hub_dir, fake_twilio, code, owner_hears, can_receive
 ):
     fake_twilio.script(twilio_error(code))
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
-        await running.wait_for(lambda: memory.notifications)
-        assert owner_hears in memory.notifications[0].text
-        await settled(fake_twilio, 1)
+        await running.wait_for(lambda: running.outbox.notifications)
+        assert owner_hears in running.outbox.notifications[0].text
+        await settled(running, fake_twilio, 1)
         message = await Message.get(direction="out")
         assert message.status == "failed" and message.error_code == str(code)
         assert (await Contact.get(phone=DEFAULT_CALLER)).can_receive_sms is can_receive

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from hub_twilio.testing import DEFAULT_CALLER, TwilioWebhooks, twilio_hub
 from twilio.request_validator import HMAC_SHA256
@@ -13,17 +11,15 @@ from hub.models import Call, InboxEvent, Message
 SHARED_KEY = ("webhooks_sharedkey_0123", "a-shared-key-secret-4567")
 
 
-async def nothing_happened(fake) -> None:
-    await asyncio.sleep(0.2)
+async def nothing_happened(running, fake) -> None:
+    await running.run_due_jobs()
     assert await Call.all().count() == 0
     assert await Message.all().count() == 0
     assert await InboxEvent.all().count() == 0
     assert fake.creates == []
 
 
-async def test_forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(
-    hub_dir, memory, fake_twilio
-):
+async def test_forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         call = hooks.call()
         forger = TwilioWebhooks(running.url, auth_token="f" * 32)
@@ -53,15 +49,13 @@ async def test_forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(
             headers=signed.headers,
         )
         assert moved.status_code == 403
-        await nothing_happened(fake_twilio)
+        await nothing_happened(running, fake_twilio)
 
 
 @pytest.mark.parametrize(
     "public_url", ["https://hub.example.com", "https://example.com/missed-calls"]
 )
-async def test_behind_a_tls_proxy_signatures_cover_the_public_url(
-    hub_dir, memory, fake_twilio, public_url
-):
+async def test_behind_a_tls_proxy_signatures_cover_the_public_url(hub_dir, fake_twilio, public_url):
     async with twilio_hub(hub_dir, fake_twilio) as (running, internal):
         # The proxy takes https://hub.example.com/... and forwards it to http://127.0.0.1:PORT.
         running.hub.config.public_url = public_url
@@ -82,7 +76,7 @@ async def test_behind_a_tls_proxy_signatures_cover_the_public_url(
         )
 
 
-async def test_webhook_rule_signatures_with_a_shared_key(hub_dir, memory, fake_twilio):
+async def test_webhook_rule_signatures_with_a_shared_key(hub_dir, fake_twilio):
     keys = {SHARED_KEY[0]: SHARED_KEY[1]}
     async with twilio_hub(hub_dir, fake_twilio, call_options={"webhook_shared_keys": keys}) as (
         running,
@@ -111,7 +105,7 @@ async def test_webhook_rule_signatures_with_a_shared_key(hub_dir, memory, fake_t
         assert response.status_code == 403
 
 
-async def test_sha256_signature_with_the_auth_token(hub_dir, memory, fake_twilio):
+async def test_sha256_signature_with_the_auth_token(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         # No SharedKey configured for this id: the account's Auth Token is the key.
         token_key = ("webhooks_sharedkey_9", "0123456789abcdef0123456789abcdef")
@@ -125,7 +119,7 @@ async def test_sha256_signature_with_the_auth_token(hub_dir, memory, fake_twilio
         assert response.status_code == 200
 
 
-async def test_every_value_of_a_repeated_field_is_signed(hub_dir, memory, fake_twilio):
+async def test_every_value_of_a_repeated_field_is_signed(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         form: dict[str, str | list[str]] = {**hooks.sms(DEFAULT_CALLER, "hi"), "Tag": ["b", "a"]}
         assert (await hooks.post(running.client, "sms", form)).status_code == 200

@@ -1,25 +1,32 @@
 """Test kit for the ``vonage`` plugin, on top of ``hub.testing``.
 
-- ``FakeVonageServer``: Vonage's SMS API (``POST /sms/json``) and Messages API
-  (``POST /v1/messages``) on 127.0.0.1 over real HTTP, checking credentials the way Vonage does
-  and recording every text; failure modes through ``script(...)`` (any status, delay or body)
-  and ``reject_next(...)`` (an SMS API per-message error such as 1 "throttled").
+The same shape as every provider kit (``hub_twilio.testing`` too): ``FakeVonage`` (a
+``hub.testing.FakeProviderApi``), ``signed_webhook(...)`` and ``CallDriver``, plus
+``business_settings(fake)``.
+
+- ``FakeVonage`` (formerly ``FakeVonageServer``): Vonage's SMS API (``POST /sms/json``) and
+  Messages API (``POST /v1/messages``) on 127.0.0.1 over real HTTP, checking credentials the
+  way Vonage does and recording every text; failure modes through ``script(...)`` (any
+  status, delay or body) and ``reject_next(...)`` (an SMS API per-message error such as 1
+  "throttled").
 - ``VonageWebhooks``: correctly signed Vonage webhooks (voice events with a JWT, SMS API texts
   and receipts with ``sig`` in all three shapes, Messages API JSON with a JWT), as
   ``WebhookRequest`` values a test sends with any ``httpx`` client.
-- ``VonageStory``: drives a running hub through whole calls and conversations the way Vonage
-  would, following the NCCOs the hub returns (``missed_call``, ``answered_call``, ``reply``...).
+- ``signed_webhook(route, payload)``: one signed webhook (JWT, or ``sig`` for the SMS API);
+- ``CallDriver`` (formerly ``VonageStory``): drives a hub through whole calls and
+  conversations the way Vonage would, following the NCCOs the hub returns
+  (``missed_call``, ``answered_call``, ``reply``...).
 - ``settings(...)`` / ``vonage_business(...)``: hub.yaml settings wired to a fake.
 
 A provider-neutral story test needs only::
 
-    with FakeVonageServer() as fake:
-        hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake)}))
-        async with running_hub(hub) as running:
-            story = VonageStory(running.client)
-            await story.missed_call("+15125550123")
-            await fake.wait_for_texts(1)
-            await story.reply("+15125550123", "Leaking pipe in 78701")
+    with FakeVonage() as fake:
+        async with in_process_hub(write_config(hub_dir, {"acme": vonage_business(fake)})) as kit:
+            driver = CallDriver(kit.client, clock=kit.clock)
+            await driver.missed_call("+15125550123")
+            await kit.run_due_jobs()
+            assert [text.to for text in fake.sent] == ["+15125550123"]
+            await driver.reply("+15125550123", "Leaking pipe in 78701")
 """
 
 from __future__ import annotations
@@ -42,7 +49,19 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hub.testing import FakeProviderServer, RecordedRequest, ScriptedResponse, business
+from hub.testing import CallDriver as BaseCallDriver
+from hub.testing import (
+    CallTrace as BaseCallTrace,
+)
+from hub.testing import (
+    Clock,
+    FakeProviderApi,
+    RecordedRequest,
+    ScriptedResponse,
+    SentSms,
+    WebhookRequest,
+    business,
+)
 from hub_vonage.signatures import SignatureMethod, make_jwt, sign_sms_params, sms_signature
 
 API_KEY = "abcd1234"
@@ -81,7 +100,7 @@ def _public_key_pem() -> bytes:
 
 
 def settings(
-    fake: FakeVonageServer | None = None, *, api: str = "sms", **overrides: Any
+    fake: FakeVonage | None = None, *, api: str = "sms", **overrides: Any
 ) -> dict[str, Any]:
     """Settings for the ``vonage`` call source / sender, pointed at ``fake`` when given."""
     data: dict[str, Any] = {
@@ -114,7 +133,7 @@ def call_settings(
 
 
 def vonage_business(
-    fake: FakeVonageServer | None = None,
+    fake: FakeVonage | None = None,
     *,
     api: str = "sms",
     call: dict[str, Any] | None = None,
@@ -154,7 +173,7 @@ class SentText:
         return "+" + self.to
 
 
-class FakeVonageServer(FakeProviderServer):
+class FakeVonage(FakeProviderApi):
     """Vonage's SMS and Messages APIs, as far as a sender uses them."""
 
     def __init__(
@@ -174,6 +193,14 @@ class FakeVonageServer(FakeProviderServer):
         self._rejections: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._texts_lock = threading.Lock()
+
+    @property
+    def sent(self) -> list[SentSms]:
+        with self._texts_lock:
+            return [
+                SentSms(text.to_e164, text.sender, text.body, text.message_id)
+                for text in self.texts
+            ]
 
     def reset(self) -> None:
         """Forget every request, text and queued failure (to share one server between tests)."""
@@ -205,6 +232,8 @@ class FakeVonageServer(FakeProviderServer):
     # -- waiting ----------------------------------------------------------------------------------
 
     async def wait_for_texts(self, count: int, timeout: float = 5.0) -> list[SentText]:
+        """For a hub whose worker runs in the background (``running_hub``, a process); an
+        ``InProcessHub`` has sent everything once ``run_due_jobs`` returns."""
         deadline = time.monotonic() + timeout
         while len(self.texts) < count:
             if time.monotonic() > deadline:
@@ -324,9 +353,13 @@ class FakeVonageServer(FakeProviderServer):
         with self._texts_lock:
             self.texts.append(text)
 
-    def __enter__(self) -> FakeVonageServer:
+    def __enter__(self) -> FakeVonage:
         self.start()
         return self
+
+
+#: The former name.
+FakeVonageServer = FakeVonage
 
 
 def _sms_answer(status: str, error_text: str) -> JSONResponse:
@@ -346,24 +379,6 @@ def _problem(status: int, title: str, detail: str) -> JSONResponse:
 
 
 # -- signed webhooks ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WebhookRequest:
-    """One webhook as Vonage would send it; ``send`` it with any ``httpx.AsyncClient``."""
-
-    method: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    content: bytes | None = None
-
-    async def send(self, client: httpx.AsyncClient) -> httpx.Response:
-        return await client.request(
-            self.method, self.url, headers=self.headers, content=self.content
-        )
-
-    def with_headers(self, **headers: str) -> WebhookRequest:
-        return WebhookRequest(self.method, self.url, {**self.headers, **headers}, self.content)
 
 
 def _digits(number: str) -> str:
@@ -678,11 +693,8 @@ def _iso(moment: float) -> str:
 
 
 @dataclass
-class CallTrace:
-    """What happened on the wire during one driven call."""
-
-    call_id: str
-    responses: list[httpx.Response] = field(default_factory=list)
+class CallTrace(BaseCallTrace):
+    """What happened on the wire during one driven call, with the NCCOs the hub answered."""
 
     @property
     def answer_ncco(self) -> list[dict[str, Any]]:
@@ -695,19 +707,32 @@ class CallTrace:
         return last.json() if last.status_code == 200 and last.content else None
 
 
-class VonageStory:
-    """Plays Vonage's side of calls and texts against a running hub, over real HTTP.
+class CallDriver(BaseCallDriver):
+    """Plays Vonage's side of calls and texts against a hub, through ``client``.
 
     Each call starts at the answer webhook and follows the URLs in the NCCO the hub returns
     (the connect's event URL, the screening URL), so what is tested is the wiring a real
-    Vonage would see.
+    Vonage would see. Pass the hub's ``clock`` when a test moves time: signatures are dated by
+    it.
     """
 
     provider = "vonage"
 
-    def __init__(self, client: httpx.AsyncClient, webhooks: VonageWebhooks | None = None) -> None:
-        self.client = client
-        self.webhooks = webhooks or VonageWebhooks()
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        webhooks: VonageWebhooks | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(client)
+        if webhooks is None:
+            webhooks = (
+                VonageWebhooks(now=lambda: clock.now().timestamp())
+                if clock is not None
+                else VonageWebhooks()
+            )
+        self.webhooks = webhooks
 
     async def _send(self, request: WebhookRequest) -> httpx.Response:
         response = await request.send(self.client)
@@ -812,6 +837,15 @@ class VonageStory:
         trace.responses.append(response)
         return response
 
+    async def delivery_report(self, text: SentSms, status: str = "delivered") -> httpx.Response:
+        """The receipt for a text the fake accepted, by the API its id comes from (the
+        Messages API's are UUIDs)."""
+        if "-" in text.provider_id:
+            request = self.webhooks.message_status(text.provider_id, status, to=text.to)
+        else:
+            request = self.webhooks.delivery_receipt(text.provider_id, status, to=text.to)
+        return await self._send(request)
+
     async def delivery_receipt(
         self, text: SentText, status: str = "delivered", *, error_code: str | None = None
     ) -> httpx.Response:
@@ -849,3 +883,28 @@ def screening_url(ncco: list[dict[str, Any]]) -> str | None:
             on_answer = action["endpoint"][0].get("onAnswer")
             return str(on_answer["url"]) if on_answer else None
     return None
+
+
+#: The former name.
+VonageStory = CallDriver
+
+business_settings = vonage_business
+
+
+def signed_webhook(
+    route: str,
+    payload: dict[str, Any],
+    *,
+    business: str = "acme",
+    secret: str | None = SIGNATURE_SECRET,
+    method: SignatureMethod = SIGNATURE_METHOD,
+    signing: str = "jwt",
+    shape: str = "json",
+) -> WebhookRequest:
+    """One Vonage webhook to ``route`` (``"answer"``, ``"event"``, ``"sms"``...): JSON with a
+    JWT (voice, Messages API), or ``signing="sig"`` for the SMS API's signed parameters
+    (``shape`` ``get``, ``form`` or ``json``)."""
+    hooks = VonageWebhooks(business, secret=secret, method=method)
+    if signing == "sig":
+        return hooks.sig_request(route, payload, shape)
+    return hooks.jwt_post(route, payload)

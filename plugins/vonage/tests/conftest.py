@@ -1,23 +1,23 @@
-"""Fixtures for the vonage plugin's tests (``hub_dir`` and ``memory`` come from ``hub.testing``)."""
+"""Fixtures for the vonage plugin's tests (``hub_dir`` comes from ``hub.testing``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from hub_vonage.testing import FakeVonageServer
+from hub_vonage.testing import FakeVonage
 
 from hub.testing import throwaway_postgres
 
 
 @pytest.fixture(scope="session")
-def _fake_server() -> Iterator[FakeVonageServer]:
-    with FakeVonageServer() as server:
+def _fake_server() -> Iterator[FakeVonage]:
+    with FakeVonage() as server:
         yield server
 
 
 @pytest.fixture
-def fake(_fake_server: FakeVonageServer) -> Iterator[FakeVonageServer]:
+def fake(_fake_server: FakeVonage) -> Iterator[FakeVonage]:
     """Vonage's SMS and Messages APIs on 127.0.0.1, with nothing recorded or queued."""
     _fake_server.reset()
     yield _fake_server

@@ -1,5 +1,5 @@
-"""Calls through the Vonage Voice API webhooks, end to end over real HTTP: Vonage's side is
-played by ``VonageStory`` (following the NCCOs the hub returns), texts go out through the fake
+"""Calls through the Vonage Voice API webhooks, end to end through the hub's web app: Vonage's
+side is played by ``CallDriver`` (following the NCCOs the hub returns), texts go out through the fake
 Vonage SMS API."""
 
 from __future__ import annotations
@@ -11,29 +11,32 @@ from typing import Any
 
 from hub_vonage.testing import (
     CALLER,
-    FakeVonageServer,
-    VonageStory,
+    CallDriver,
+    FakeVonage,
+    SentText,
     VonageWebhooks,
     connect_event_url,
     vonage_business,
 )
 
 from hub.models import Call, Lead, Message
-from hub.testing import RunningHub, eventually, make_hub, running_hub, write_config
+from hub.testing import InProcessHub, in_process_hub, write_config
 
 
 @contextlib.asynccontextmanager
 async def vonage_hub(
-    hub_dir, fake: FakeVonageServer, **overrides: Any
-) -> AsyncIterator[tuple[RunningHub, VonageStory]]:
-    hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake, **overrides)}))
-    async with running_hub(hub) as running:
-        yield running, VonageStory(running.client)
+    hub_dir, fake: FakeVonage, **overrides: Any
+) -> AsyncIterator[tuple[InProcessHub, CallDriver]]:
+    config = write_config(hub_dir, {"acme": vonage_business(fake, **overrides)})
+    async with in_process_hub(config) as running:
+        yield running, CallDriver(running.client, clock=running.clock)
 
 
-async def settle() -> None:
-    """Give the in-process worker a moment to send anything it (wrongly) would."""
-    await asyncio.sleep(0.2)
+async def sent(running: InProcessHub, fake: FakeVonage, count: int) -> list[SentText]:
+    """Run every due job, then the fake has at least ``count`` texts: all it will get."""
+    await running.run_due_jobs()
+    assert len(fake.texts) >= count, fake.texts
+    return list(fake.texts)
 
 
 async def only_call() -> Call:
@@ -45,9 +48,7 @@ async def only_call() -> Call:
 # -- forwarding to the owner ----------------------------------------------------------------------
 
 
-async def test_answer_rings_the_owner_with_a_timeout_and_a_synchronous_event_url(
-    hub_dir, fake, memory
-):
+async def test_answer_rings_the_owner_with_a_timeout_and_a_synchronous_event_url(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.call()
         assert trace.responses[0].status_code == 200
@@ -63,19 +64,19 @@ async def test_answer_rings_the_owner_with_a_timeout_and_a_synchronous_event_url
         assert await Call.all().count() == 0  # nothing is decided until the owner's leg says
 
 
-async def test_answered_call_sends_no_text(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake) as (_, story):
+async def test_answered_call_sends_no_text(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         await story.answered_call(CALLER)
-        await settle()
+        await running.run_due_jobs()
         assert fake.texts == []
         call = await only_call()
         assert call.outcome == "answered" and call.skipped_reason == "answered"
         assert await Lead.all().count() == 0
 
 
-async def test_answered_call_whose_caller_hangs_up_first_is_still_answered(hub_dir, fake, memory):
+async def test_answered_call_whose_caller_hangs_up_first_is_still_answered(hub_dir, fake):
     # The caller's "completed" may arrive before the owner's leg reports its end.
-    async with vonage_hub(hub_dir, fake) as (_, story):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.call(CALLER)
         url = connect_event_url(trace.answer_ncco)
         hooks = story.webhooks
@@ -85,27 +86,27 @@ async def test_answered_call_whose_caller_hangs_up_first_is_still_answered(hub_d
             hooks.owner_event(trace.call_id, "completed", event_url=url),
         ):
             assert (await request.send(story.client)).status_code < 300
-        await settle()
+        await running.run_due_jobs()
         assert fake.texts == []
         assert (await only_call()).outcome == "answered"
 
 
-async def test_no_answer_texts_the_caller_back_through_vonage(hub_dir, fake, memory):
+async def test_no_answer_texts_the_caller_back_through_vonage(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.missed_call(CALLER, how="timeout")
         # The synchronous event's answer replaces the caller's NCCO: a message and a voicemail.
         ncco = trace.last_ncco
         assert ncco is not None and [a["action"] for a in ncco] == ["talk", "record"]
         assert "Acme Plumbing" in ncco[0]["text"]
-        [text] = await fake.wait_for_texts(1)
+        [text] = await sent(running, fake, 1)
         assert text.api == "sms"
         assert text.to == "15125550123" and text.sender == "15125550100"  # no '+' either way
         assert "Acme Plumbing" in text.body and "STOP" in text.body
-        message = await eventually(lambda: Message.get(direction="out"))  # recorded after the send
+        message = await Message.get(direction="out")  # recorded after the send
         assert text.client_ref.startswith(f"{message.source_key}#")
         assert text.callback == f"{running.url}/hooks/acme/vonage/sms-status"
         assert text.request.headers["content-type"].startswith("application/x-www-form-urlencoded")
-        await running.wait_for(lambda: memory.notifications)
+        await running.wait_for(lambda: running.outbox.notifications)
         assert (await Message.get(id=message.id)).status == "sent"
         call = await only_call()
         assert (
@@ -115,15 +116,15 @@ async def test_no_answer_texts_the_caller_back_through_vonage(hub_dir, fake, mem
         )
 
 
-async def test_busy_owner_means_missed(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake) as (_, story):
+async def test_busy_owner_means_missed(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         await story.missed_call(CALLER, how="busy")
-        await fake.wait_for_texts(1)
+        await sent(running, fake, 1)
         assert (await only_call()).outcome == "missed"
 
 
-async def test_every_unanswered_owner_state_means_missed(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake) as (_, story):
+async def test_every_unanswered_owner_state_means_missed(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         callers = {
             "unanswered": "+15125550131",
             "rejected": "+15125550132",
@@ -131,43 +132,43 @@ async def test_every_unanswered_owner_state_means_missed(hub_dir, fake, memory):
         }
         for how, caller in callers.items():
             await story.missed_call(caller, how=how)
-        await fake.wait_for_texts(3)
+        await sent(running, fake, 3)
         assert sorted(t.to for t in fake.texts) == sorted(
             c.removeprefix("+") for c in callers.values()
         )
 
 
-async def test_answering_machine_on_the_owners_phone_means_missed(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake) as (_, story):
+async def test_answering_machine_on_the_owners_phone_means_missed(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         await story.missed_call(CALLER, how="machine")  # answered, then machine, then completed
-        [text] = await fake.wait_for_texts(1)
+        [text] = await sent(running, fake, 1)
         assert text.to == "15125550123"
         assert (await only_call()).outcome == "missed"
 
 
-async def test_caller_hanging_up_while_it_rings_means_missed(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake) as (_, story):
+async def test_caller_hanging_up_while_it_rings_means_missed(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.missed_call(CALLER, how="caller_hangup")
         assert trace.responses[2].status_code == 204  # nobody left to hear an NCCO
-        await fake.wait_for_texts(1)
-        await settle()
+        await sent(running, fake, 1)
+        await running.run_due_jobs()
         assert len(fake.texts) == 1
         assert (await only_call()).outcome == "missed"
 
 
-async def test_caller_leg_completing_with_no_owner_event_means_missed(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake) as (_, story):
+async def test_caller_leg_completing_with_no_owner_event_means_missed(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.call(CALLER)
         response = await story.webhooks.caller_event(trace.call_id, "completed").send(story.client)
         assert response.status_code == 204
-        await fake.wait_for_texts(1)
+        await sent(running, fake, 1)
 
 
 # -- screening ------------------------------------------------------------------------------------
 
 
-async def test_screening_voicemail_that_presses_nothing_means_missed(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake, call={"screening": True}) as (_, story):
+async def test_screening_voicemail_that_presses_nothing_means_missed(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake, call={"screening": True}) as (running, story):
         trace = await story.call(CALLER)
         [connect] = trace.answer_ncco
         assert "machineDetection" not in connect
@@ -178,23 +179,23 @@ async def test_screening_voicemail_that_presses_nothing_means_missed(hub_dir, fa
         )
         response = await story.owner_presses(trace, None)  # the voicemail box's greeting plays on
         assert response.json()[0]["action"] == "talk"
-        [text] = await fake.wait_for_texts(1)
+        [text] = await sent(running, fake, 1)
         assert text.to == "15125550123"
         await story.webhooks.owner_event(trace.call_id, "completed", event_url=url).send(
             story.client
         )
-        await settle()
+        await running.run_due_jobs()
         assert len(fake.texts) == 1
         assert (await only_call()).outcome == "missed"
 
 
-async def test_screening_owner_pressing_1_means_answered(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake, call={"screening": True}) as (_, story):
+async def test_screening_owner_pressing_1_means_answered(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake, call={"screening": True}) as (running, story):
         trace = await story.answered_call(CALLER)
         screen = next(r for r in trace.responses if r.request.url.path.endswith("/screen"))
         assert [a["action"] for a in screen.json()] == ["talk", "input"]
         assert "Press 1" in screen.json()[0]["text"]
-        await settle()
+        await running.run_due_jobs()
         assert fake.texts == []
         assert (await only_call()).outcome == "answered"
 
@@ -202,12 +203,12 @@ async def test_screening_owner_pressing_1_means_answered(hub_dir, fake, memory):
 # -- nobody is rung -------------------------------------------------------------------------------
 
 
-async def test_catch_mode_never_rings_and_texts_every_caller(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake, call={"mode": "catch"}) as (_, story):
+async def test_catch_mode_never_rings_and_texts_every_caller(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake, call={"mode": "catch"}) as (running, story):
         trace = await story.call(CALLER)
         assert [a["action"] for a in trace.answer_ncco] == ["talk", "record"]
         assert "/hooks/acme/vonage/recording?" in trace.answer_ncco[1]["eventUrl"][0]
-        [text] = await fake.wait_for_texts(1)
+        [text] = await sent(running, fake, 1)
         assert text.to == "15125550123"
         call = await only_call()
         assert call.outcome == "missed" and not call.after_hours
@@ -217,23 +218,26 @@ async def test_catch_mode_never_rings_and_texts_every_caller(hub_dir, fake, memo
         )
         assert recording.status_code == 204
         await story.webhooks.caller_event(trace.call_id, "completed").send(story.client)
-        await settle()
+        await running.run_due_jobs()
         assert len(fake.texts) == 1 and await Call.all().count() == 1
 
 
-async def test_catch_mode_without_voicemail_only_talks(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake, call={"mode": "catch", "voicemail": False}) as (_, story):
+async def test_catch_mode_without_voicemail_only_talks(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake, call={"mode": "catch", "voicemail": False}) as (
+        _running,
+        story,
+    ):
         trace = await story.call(CALLER)
         assert [a["action"] for a in trace.answer_ncco] == ["talk"]
 
 
-async def test_after_hours_call_gets_a_message_and_the_after_hours_text(hub_dir, fake, memory):
-    async with vonage_hub(hub_dir, fake, hours={}) as (_, story):  # never open
+async def test_after_hours_call_gets_a_message_and_the_after_hours_text(hub_dir, fake):
+    async with vonage_hub(hub_dir, fake, hours={}) as (running, story):  # never open
         trace = await story.call(CALLER)
         talk = trace.answer_ncco[0]
         assert talk["action"] == "talk" and "closed" in talk["text"]
         assert all(a["action"] != "connect" for a in trace.answer_ncco)
-        [text] = await fake.wait_for_texts(1)
+        [text] = await sent(running, fake, 1)
         assert text.to == "15125550123"
         call = await only_call()
         assert call.after_hours and call.outcome == "after_hours"
@@ -242,7 +246,7 @@ async def test_after_hours_call_gets_a_message_and_the_after_hours_text(hub_dir,
 # -- duplicates, signatures, strangers ------------------------------------------------------------
 
 
-async def test_same_event_delivered_three_times_at_once_texts_once(hub_dir, fake, memory):
+async def test_same_event_delivered_three_times_at_once_texts_once(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.call(CALLER)
         request = story.webhooks.owner_event(
@@ -250,15 +254,15 @@ async def test_same_event_delivered_three_times_at_once_texts_once(hub_dir, fake
         )
         responses = await asyncio.gather(*(request.send(running.client) for _ in range(3)))
         assert [r.status_code for r in responses] == [200, 200, 200]
-        await fake.wait_for_texts(1)
-        await settle()
+        await sent(running, fake, 1)
+        await running.run_due_jobs()
         assert len(fake.texts) == 1
         assert await Call.all().count() == 1
         assert await Message.filter(direction="out").count() == 1
 
 
 async def test_unsigned_or_badly_signed_voice_webhooks_are_refused_and_nothing_is_stored(
-    hub_dir, fake, memory
+    hub_dir, fake
 ):
     async with vonage_hub(hub_dir, fake, call={"mode": "catch"}) as (running, story):
         unsigned = VonageWebhooks(secret=None)
@@ -275,12 +279,12 @@ async def test_unsigned_or_badly_signed_voice_webhooks_are_refused_and_nothing_i
         tampered = genuine.content.replace(b"15125550123", b"15125550666")
         response = await running.client.post(genuine.url, content=tampered, headers=genuine.headers)
         assert response.status_code == 403 and "payload_hash" in response.text
-        await settle()
+        await running.run_due_jobs()
         assert await Call.all().count() == 0
         assert fake.texts == []
 
 
-async def test_small_clock_skew_is_tolerated(hub_dir, fake, memory):
+async def test_small_clock_skew_is_tolerated(hub_dir, fake):
     import time
 
     async with vonage_hub(hub_dir, fake, call={"mode": "catch"}) as (running, _):
@@ -288,7 +292,7 @@ async def test_small_clock_skew_is_tolerated(hub_dir, fake, memory):
         assert (await ahead.answer("skewed").send(running.client)).status_code == 200
 
 
-async def test_answer_for_a_number_the_business_does_not_own_is_refused(hub_dir, fake, memory):
+async def test_answer_for_a_number_the_business_does_not_own_is_refused(hub_dir, fake):
     async with vonage_hub(hub_dir, fake, call={"mode": "catch"}) as (running, _):
         stranger = VonageWebhooks(number="+15125559999")
         response = await stranger.answer("c1").send(running.client)
@@ -296,7 +300,7 @@ async def test_answer_for_a_number_the_business_does_not_own_is_refused(hub_dir,
         assert await Call.all().count() == 0
 
 
-async def test_answer_by_post_json_works_too(hub_dir, fake, memory):
+async def test_answer_by_post_json_works_too(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         response = await story.webhooks.answer("post-1", method="POST").send(running.client)
         assert response.status_code == 200

@@ -12,7 +12,7 @@ from hub_vonage.testing import (
     API_KEY,
     API_SECRET,
     APPLICATION_ID,
-    FakeVonageServer,
+    FakeVonage,
     private_key_pem,
     settings,
     vonage_business,
@@ -22,10 +22,10 @@ from vonage_messages import Sms as MessagesSms
 from vonage_sms import SmsError, SmsMessage
 
 from hub import OutboundSms, SendStatus
-from hub.testing import make_hub, running_hub, write_config
+from hub.testing import in_process_hub, make_hub, write_config
 
 
-def sender_config(fake: FakeVonageServer, **overrides) -> VonageSenderConfig:
+def sender_config(fake: FakeVonage, **overrides) -> VonageSenderConfig:
     return VonageSenderConfig.model_validate(settings(fake, **overrides))
 
 
@@ -67,7 +67,7 @@ def test_the_plugins_clients_keep_each_family_apart(fake):
     clients.close()
 
 
-async def test_a_messages_sender_falling_back_to_an_sms_sender_sends_a_form(hub_dir, fake, memory):
+async def test_a_messages_sender_falling_back_to_an_sms_sender_sends_a_form(hub_dir, fake):
     from hub.testing import ScriptedResponse
 
     business = vonage_business(fake, api="messages")
@@ -93,7 +93,7 @@ def test_plain_http_only_for_hosts_configured_that_way(fake):
     assert set(real) == {"https://", "http://"}  # the SDK's own: TLS to Vonage
 
 
-async def test_concurrent_sends_each_get_a_client_of_their_own(hub_dir, fake, memory):
+async def test_concurrent_sends_each_get_a_client_of_their_own(hub_dir, fake):
     hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake)}))
     sender = hub.senders("acme")[0]
     results = await asyncio.gather(
@@ -108,7 +108,7 @@ async def test_concurrent_sends_each_get_a_client_of_their_own(hub_dir, fake, me
     await sender.close()
 
 
-async def test_signed_sms_api_requests_with_each_method(hub_dir, fake, memory):
+async def test_signed_sms_api_requests_with_each_method(hub_dir, fake):
     for method in ("md5hash", "sha256"):
         fake.signature_method = method
         config = settings(fake, api_secret=None, sign_requests=True, signature_method=method)
@@ -123,12 +123,11 @@ async def test_signed_sms_api_requests_with_each_method(hub_dir, fake, memory):
     fake.signature_method = "sha256"
 
 
-async def test_credentials_never_reach_the_sdk_debug_log(hub_dir, fake, memory, caplog):
+async def test_credentials_never_reach_the_sdk_debug_log(hub_dir, fake, caplog):
     import base64
 
-    hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake)}))
-    async with running_hub(hub):
-        sender = hub.senders("acme")[0]
+    async with in_process_hub(write_config(hub_dir, {"acme": vonage_business(fake)})) as kit:
+        sender = kit.hub.senders("acme")[0]
         with caplog.at_level(logging.DEBUG, logger="vonage"):
             result = await sender.send(OutboundSms("1", "+15125550123", "hi", "+15125550100"))
     assert result.status == SendStatus.SENT

@@ -1,4 +1,4 @@
-"""Texts through Vonage, end to end over real HTTP: sending through the fake SMS and Messages
+"""Texts through Vonage, end to end through the hub's web app: sending through the fake SMS and Messages
 APIs, inbound texts and delivery receipts as signed webhooks."""
 
 from __future__ import annotations
@@ -13,61 +13,58 @@ from typing import Any
 import pytest
 from hub_vonage.testing import (
     CALLER,
-    FakeVonageServer,
-    VonageStory,
+    CallDriver,
+    FakeVonage,
+    SentText,
     VonageWebhooks,
     vonage_business,
 )
 
 from hub import OutboundSms, RecipientIssue, SendStatus
 from hub.models import Contact, Message, OptOut
-from hub.testing import RunningHub, make_hub, running_hub, write_config
+from hub.testing import InProcessHub, in_process_hub, make_hub, write_config
 
 
 @contextlib.asynccontextmanager
 async def vonage_hub(
-    hub_dir, fake: FakeVonageServer, *, database: str | None = None, **overrides: Any
-) -> AsyncIterator[tuple[RunningHub, VonageStory]]:
+    hub_dir, fake: FakeVonage, *, database: str | None = None, **overrides: Any
+) -> AsyncIterator[tuple[InProcessHub, CallDriver]]:
     top = {"database": database} if database else {}
-    hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake, **overrides)}, **top))
-    if hub.db.dialect == "postgres":  # `hub serve` migrates only SQLite by itself
-        await hub.db.connect()
-        await hub.db.migrate()
-        await hub.db.close()
-    async with running_hub(hub) as running:
-        yield running, VonageStory(running.client)
+    kit = in_process_hub(write_config(hub_dir, {"acme": vonage_business(fake, **overrides)}, **top))
+    if kit.hub.db.dialect == "postgres":  # the hub migrates only SQLite by itself
+        await kit.hub.db.connect()
+        await kit.hub.db.migrate()
+        await kit.hub.db.close()
+    async with kit as running:
+        yield running, CallDriver(running.client, clock=running.clock)
 
 
-async def eventually(check, timeout: float = 5.0) -> None:
-    """Wait until the async ``check()`` is true (jobs run in the background)."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+async def sent(running: InProcessHub, fake: FakeVonage, count: int) -> list[SentText]:
+    """Run every due job, then the fake has at least ``count`` texts: all it will get."""
+    await running.run_due_jobs()
+    assert len(fake.texts) >= count, fake.texts
+    return list(fake.texts)
 
 
-async def texted_back(fake: FakeVonageServer, story: VonageStory, caller: str = CALLER) -> Message:
-    """A missed call and its text-back; the outbound message, once recorded as sent."""
+async def texted_back(
+    running: InProcessHub, fake: FakeVonage, story: CallDriver, caller: str = CALLER
+) -> Message:
+    """A missed call and its text-back; the outbound message, recorded as sent."""
     before = len(fake.texts)
     await story.missed_call(caller)
-    await fake.wait_for_texts(before + 1)
+    await sent(running, fake, before + 1)
     reference = fake.texts[before].client_ref  # the hub's reference for this text
-
-    async def sent() -> bool:
-        message = await Message.get_or_none(source_key=(reference or "").split("#")[0])
-        return message is not None and message.provider_message_id is not None
-
-    await eventually(sent)
-    return await Message.get(source_key=(reference or "").split("#")[0])
+    message = await Message.get(source_key=(reference or "").split("#")[0])
+    assert message.provider_message_id is not None
+    return message
 
 
 # -- sending --------------------------------------------------------------------------------------
 
 
-async def test_messages_api_sends_json_as_the_application(hub_dir, fake, memory):
+async def test_messages_api_sends_json_as_the_application(hub_dir, fake):
     async with vonage_hub(hub_dir, fake, api="messages") as (running, story):
-        message = await texted_back(fake, story)
+        message = await texted_back(running, fake, story)
         [text] = fake.texts
         assert text.api == "messages"
         body = text.request.json
@@ -79,52 +76,55 @@ async def test_messages_api_sends_json_as_the_application(hub_dir, fake, memory)
         assert message.provider == "vonage" and message.provider_message_id == text.message_id
 
 
-async def test_configured_sender_id_and_unicode_text(hub_dir, fake, memory):
+async def test_configured_sender_id_and_unicode_text(hub_dir, fake):
     templates = {"text_back": "Hola de {{ business.name }} — ¿qué necesita? ✓"}
     async with vonage_hub(hub_dir, fake, sender={"from": "AcmePlumb"}, templates=templates) as (
-        _,
+        running,
         story,
     ):
         await story.missed_call(CALLER)
-        [text] = await fake.wait_for_texts(1)
+        [text] = await sent(running, fake, 1)
         assert text.sender == "AcmePlumb"
         assert text.request.form["type"] == "unicode"  # the default GSM type would garble ✓
 
 
-async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake, memory):
+async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake):
     fake.fail_next(503, times=2, retry_after=0)
     async with vonage_hub(hub_dir, fake) as (running, story):
         await story.missed_call(CALLER)
-        [text] = await fake.wait_for_texts(1)
-        await running.wait_for(lambda: memory.notifications)
-        await asyncio.sleep(0.2)
+        [text] = await sent(running, fake, 1)
+        await running.run_due_jobs()
+        assert running.outbox.notifications
         assert len(fake.requests_to("/sms/json")) == 3  # two 503s, then the one that went
         assert len(fake.texts) == 1
         message = await Message.get(direction="out")
         assert message.status == "sent" and message.provider_message_id == text.message_id
-        assert memory.notifications[0].kind == "new_lead"
+        assert running.outbox.notifications[0].kind == "new_lead"
 
 
-async def test_throttled_send_is_retried(hub_dir, fake, memory):
+async def test_throttled_send_is_retried(hub_dir, fake):
     fake.reject_next("1", "Throttled")
-    async with vonage_hub(hub_dir, fake) as (_, story):
+    async with vonage_hub(hub_dir, fake) as (running, story):
         await story.missed_call(CALLER)
-        await fake.wait_for_texts(1, timeout=8)
+        await running.run_due_jobs()
+        assert fake.texts == []  # throttled: Vonage asks for a second's pause
+        await running.advance(1)
+        assert len(fake.texts) == 1
         assert len(fake.requests_to("/sms/json")) == 2
 
 
-async def test_rejected_send_fails_and_the_owner_hears_it(hub_dir, fake, memory):
+async def test_rejected_send_fails_and_the_owner_hears_it(hub_dir, fake):
     fake.reject_next("15", "Illegal Sender Address - rejected")
     async with vonage_hub(hub_dir, fake) as (running, story):
         await story.missed_call(CALLER)
-        await running.wait_for(lambda: memory.notifications)
+        await running.wait_for(lambda: running.outbox.notifications)
         message = await Message.get(direction="out")
         assert message.status == "failed" and message.error_code == "15"
         assert "Illegal Sender Address" in (message.error or "")
         assert len(fake.requests_to("/sms/json")) == 1  # not retried
 
 
-async def test_sender_results_for_each_kind_of_failure(hub_dir, fake, memory):
+async def test_sender_results_for_each_kind_of_failure(hub_dir, fake):
     hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake)}))
     sender = hub.senders("acme")[0]
     sms = OutboundSms(reference="7", to="+15125550123", body="hi", sender_number="+15125550100")
@@ -154,7 +154,7 @@ async def test_sender_results_for_each_kind_of_failure(hub_dir, fake, memory):
     await sender.close()
 
 
-async def test_network_errors_are_retryable(hub_dir, memory):
+async def test_network_errors_are_retryable(hub_dir):
     from hub.testing import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
@@ -166,7 +166,7 @@ async def test_network_errors_are_retryable(hub_dir, memory):
     await sender.close()
 
 
-async def test_messages_api_errors(hub_dir, fake, memory):
+async def test_messages_api_errors(hub_dir, fake):
     from hub.testing import ScriptedResponse
 
     hub = make_hub(write_config(hub_dir, {"acme": vonage_business(fake, api="messages")}))
@@ -189,9 +189,9 @@ async def test_messages_api_errors(hub_dir, fake, memory):
 
 
 @pytest.mark.parametrize("shape", ["get", "form", "json", "messages"])
-async def test_reply_in_every_webhook_shape_lands_in_the_lead(hub_dir, fake, memory, shape):
-    async with vonage_hub(hub_dir, fake) as (_, story):
-        await texted_back(fake, story)
+async def test_reply_in_every_webhook_shape_lands_in_the_lead(hub_dir, fake, shape):
+    async with vonage_hub(hub_dir, fake) as (running, story):
+        await texted_back(running, fake, story)
         response = await story.reply(CALLER, "Water heater is leaking, 78701 & urgent", shape=shape)
         assert response.status_code == 204  # stored before the answer: no waiting needed
         reply = await Message.get(direction="in")
@@ -201,7 +201,7 @@ async def test_reply_in_every_webhook_shape_lands_in_the_lead(hub_dir, fake, mem
         assert reply.lead_id == (await Message.get(direction="out")).lead_id  # same conversation
 
 
-async def test_same_inbound_text_three_times_at_once_is_one_message(hub_dir, fake, memory):
+async def test_same_inbound_text_three_times_at_once_is_one_message(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         request = story.webhooks.inbound_sms(CALLER, "Need a plumber")
         responses = await asyncio.gather(*(request.send(running.client) for _ in range(3)))
@@ -209,7 +209,7 @@ async def test_same_inbound_text_three_times_at_once_is_one_message(hub_dir, fak
         assert await Message.filter(direction="in").count() == 1
 
 
-async def test_multipart_text_is_reassembled_whatever_the_order(hub_dir, fake, memory, database):
+async def test_multipart_text_is_reassembled_whatever_the_order(hub_dir, fake, database):
     parts = [
         "My basement is flooding and the water heater ",
         "is making a loud bang. I am at ",
@@ -229,7 +229,7 @@ async def test_multipart_text_is_reassembled_whatever_the_order(hub_dir, fake, m
 
 
 async def test_multipart_text_with_a_part_missing_is_passed_on_after_the_wait(
-    hub_dir, fake, memory, database
+    hub_dir, fake, database
 ):
     async with vonage_hub(hub_dir, fake, database=database, sender={"concat_wait": 1}) as (
         running,
@@ -241,15 +241,14 @@ async def test_multipart_text_with_a_part_missing_is_passed_on_after_the_wait(
         await requests[0].send(running.client)
         await requests[2].send(running.client)
         assert await Message.filter(direction="in").count() == 0
-
-        async def passed_on() -> bool:
-            return await Message.filter(direction="in").count() == 1
-
-        await eventually(passed_on)
+        await running.run_due_jobs()
+        assert await Message.filter(direction="in").count() == 0  # still waiting for the part
+        await running.advance(1)  # concat_wait
+        assert await Message.filter(direction="in").count() == 1
         assert (await Message.get(direction="in")).body == "Leak under the sink,  […] please call"
 
 
-async def test_text_to_another_number_is_acknowledged_but_not_stored(hub_dir, fake, memory):
+async def test_text_to_another_number_is_acknowledged_but_not_stored(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, _):
         stranger = VonageWebhooks(number="+15125559999")
         response = await stranger.inbound_sms(CALLER, "hello").send(running.client)
@@ -257,7 +256,7 @@ async def test_text_to_another_number_is_acknowledged_but_not_stored(hub_dir, fa
         assert await Message.all().count() == 0
 
 
-async def test_binary_texts_are_ignored(hub_dir, fake, memory):
+async def test_binary_texts_are_ignored(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         request = story.webhooks.inbound_sms(
             CALLER, "", extra={"type": "binary", "data": "0A0B", "udh": "050003"}
@@ -267,7 +266,7 @@ async def test_binary_texts_are_ignored(hub_dir, fake, memory):
 
 
 @pytest.mark.parametrize("shape", ["get", "form", "json"])
-async def test_unsigned_or_badly_signed_texts_are_refused(hub_dir, fake, memory, shape):
+async def test_unsigned_or_badly_signed_texts_are_refused(hub_dir, fake, shape):
     async with vonage_hub(hub_dir, fake) as (running, _):
         unsigned = VonageWebhooks(secret=None).inbound_sms(CALLER, "hi", shape=shape)
         forged = VonageWebhooks(secret="some-other-signature-secret-0123").inbound_sms(
@@ -282,7 +281,7 @@ async def test_unsigned_or_badly_signed_texts_are_refused(hub_dir, fake, memory,
         assert await Message.all().count() == 0
 
 
-async def test_signature_method_must_match_the_dashboard(hub_dir, fake, memory):
+async def test_signature_method_must_match_the_dashboard(hub_dir, fake):
     async with vonage_hub(hub_dir, fake, sender={"signature_method": "md5hash"}) as (running, _):
         md5hash = VonageWebhooks(method="md5hash").inbound_sms(CALLER, "signed with MD5 hash")
         sha256 = VonageWebhooks(method="sha256").inbound_sms(CALLER, "signed with SHA-256")
@@ -291,7 +290,7 @@ async def test_signature_method_must_match_the_dashboard(hub_dir, fake, memory):
         assert [m.body for m in await Message.filter(direction="in")] == ["signed with MD5 hash"]
 
 
-async def test_messages_api_webhooks_with_a_bad_jwt_are_refused(hub_dir, fake, memory):
+async def test_messages_api_webhooks_with_a_bad_jwt_are_refused(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         forged = VonageWebhooks(secret="some-other-signature-secret-0123")
         assert (await forged.inbound_message(CALLER, "hi").send(running.client)).status_code == 403
@@ -306,38 +305,40 @@ async def test_messages_api_webhooks_with_a_bad_jwt_are_refused(hub_dir, fake, m
 # -- opt-outs and delivery receipts ---------------------------------------------------------------
 
 
-async def test_stop_then_an_opt_out_error_from_vonage(hub_dir, fake, memory):
+async def test_stop_then_an_opt_out_error_from_vonage(hub_dir, fake):
     other = "+15125550177"
     async with vonage_hub(hub_dir, fake) as (running, story):
         # A caller texts STOP: opted out at once, confirmed once, never texted back again.
-        await texted_back(fake, story, CALLER)
+        await texted_back(running, fake, story, CALLER)
         await story.reply(CALLER, "STOP")
-        await fake.wait_for_texts(2)
+        await sent(running, fake, 2)
         assert "unsubscribed" in fake.texts[1].body.lower() or "stop" in fake.texts[1].body.lower()
         assert await OptOut.filter(phone=CALLER, active=True, source="keyword").exists()
         await story.missed_call(CALLER)
         # Another caller opted out at the carrier: Vonage accepts the text, then its receipt
         # says err-code 9. The hub records the opt-out and stops texting them too.
-        message = await texted_back(fake, story, other)
+        message = await texted_back(running, fake, story, other)
         receipt = story.webhooks.delivery_receipt(
             message.provider_message_id, "failed", err_code="9", to=other
         )
         assert (await receipt.send(running.client)).status_code == 204
-        await running.wait_for(lambda: any(n.kind == "cannot_text" for n in memory.notifications))
+        await running.wait_for(
+            lambda: any(n.kind == "cannot_text" for n in running.outbox.notifications)
+        )
         opt_out = await OptOut.get(phone=other)
         assert opt_out.active and opt_out.source == "provider_error"
         stored = await Message.get(id=message.id)
         assert stored.status == "undelivered" and stored.error_code == "9"
         await story.missed_call(other)
-        await asyncio.sleep(0.2)
+        await running.run_due_jobs()
         assert len(fake.texts) == 3  # text-back, STOP confirmation, text-back; nothing after
 
 
-async def test_messages_api_opt_out_and_unreachable_statuses(hub_dir, fake, memory):
+async def test_messages_api_opt_out_and_unreachable_statuses(hub_dir, fake):
     other = "+15125550178"
     async with vonage_hub(hub_dir, fake, api="messages") as (running, story):
-        first = await texted_back(fake, story, CALLER)
-        second = await texted_back(fake, story, other)
+        first = await texted_back(running, fake, story, CALLER)
+        second = await texted_back(running, fake, story, other)
         hooks = story.webhooks
         await hooks.message_status(first.provider_message_id, "rejected", error_code="1240").send(
             running.client
@@ -351,9 +352,9 @@ async def test_messages_api_opt_out_and_unreachable_statuses(hub_dir, fake, memo
         assert (await Message.get(id=second.id)).status == "undelivered"
 
 
-async def test_landline_like_receipt_marks_the_number_as_unable_to_text(hub_dir, fake, memory):
+async def test_landline_like_receipt_marks_the_number_as_unable_to_text(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
-        message = await texted_back(fake, story)
+        message = await texted_back(running, fake, story)
         receipt = story.webhooks.delivery_receipt(
             message.provider_message_id, "failed", err_code="11", shape="form"
         )
@@ -362,19 +363,19 @@ async def test_landline_like_receipt_marks_the_number_as_unable_to_text(hub_dir,
         assert (await Message.get(id=message.id)).status == "undelivered"
 
 
-async def test_story_receipts_follow_the_api_that_sent(hub_dir, fake, memory):
+async def test_story_receipts_follow_the_api_that_sent(hub_dir, fake):
     for api in ("sms", "messages"):
         (hub_dir / api).mkdir()
-        async with vonage_hub(hub_dir / api, fake, api=api) as (_, story):
-            message = await texted_back(fake, story)
+        async with vonage_hub(hub_dir / api, fake, api=api) as (running, story):
+            message = await texted_back(running, fake, story)
             await story.delivery_receipt(fake.texts[-1], "delivered")
             assert (await Message.get(id=message.id)).status == "delivered"
 
 
 @pytest.mark.parametrize("api", ["sms", "messages"])
-async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, fake, memory, api):
+async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, fake, api):
     async with vonage_hub(hub_dir, fake, api=api) as (running, story):
-        message = await texted_back(fake, story)
+        message = await texted_back(running, fake, story)
         hooks = story.webhooks
         if api == "sms":
             late = [

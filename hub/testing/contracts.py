@@ -1,0 +1,351 @@
+"""Contract tests, one class per plugin kind: what every provider of that kind must do.
+
+A plugin author subclasses the class for their kind in their own tests and overrides its
+factory fixture; pytest then runs every contract test against their plugin (as Django's and
+tox's test mixins do)::
+
+    from hub.testing.contracts import SmsSenderContract
+
+    class TestPagerSender(SmsSenderContract):
+        @pytest.fixture
+        def make_sender(self, build_hub, fake_pager):
+            async def make(outcome: str) -> SmsSender:
+                fake_pager.answer_next(outcome)  # the fake API plays the outcome
+                hub = await build_hub(sms_sender={"use": "pager", "url": fake_pager.url})
+                return hub.senders("acme")[0]
+            return make
+
+An outcome a plugin cannot be made to meet (a sender with no network has no network error)
+is skipped from the factory with ``pytest.skip("why")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from hub.core import Hub
+from hub.providers import ReplyParser, Sink, SmsSender
+from hub.testing.config import business, write_config
+from hub.testing.fakes import WebhookRequest
+from hub.testing.local import InProcessHub, in_process_hub, make_hub, prepare_database
+from hub.types import (
+    DeliveryResult,
+    DeliveryStatus,
+    Intent,
+    LeadSummary,
+    Notification,
+    OutboundSms,
+    ParseContext,
+    ParsedReply,
+    SendResult,
+    SendStatus,
+)
+
+SenderFactory = Callable[[str], Awaitable[SmsSender]]
+SinkFactory = Callable[[str], Awaitable[Sink]]
+
+
+def hub_with(directory: Path, **business_settings: Any) -> Hub:
+    """A hub (not started) with one business, ``acme`` (``business(**business_settings)``):
+    the quickest way to a configured provider, e.g. ``hub_with(d, sinks=[...]).sinks("acme")``."""
+    return make_hub(write_config(directory, {"acme": business(**business_settings)}))
+
+
+HubBuilder = Callable[..., Awaitable[Hub]]
+
+
+class ProviderContract:
+    """What every contract class shares: ``build_hub``, a fixture giving
+    ``async build(**business_settings) -> Hub``, a started hub (no worker) whose providers are
+    ready to use; it is stopped after the test."""
+
+    @pytest.fixture
+    async def build_hub(self, hub_dir: Path) -> AsyncIterator[HubBuilder]:
+        started: list[Hub] = []
+
+        async def build(**business_settings: Any) -> Hub:
+            if started:
+                raise RuntimeError("build_hub makes one hub per test (they share the ORM)")
+            hub = hub_with(hub_dir, **business_settings)
+            await prepare_database(hub)
+            await hub.start(worker=False)
+            started.append(hub)
+            return hub
+
+        yield build
+        for hub in started:
+            await hub.stop()
+
+
+# -- SMS senders ----------------------------------------------------------------------------------
+
+
+class SmsSenderContract(ProviderContract):
+    """Every SMS sender maps what its provider answers onto ``SendResult``, and never raises:
+    a rate limit, a server error or a network error is ``RETRY`` (the job tries again later), a
+    number that cannot be texted is ``FAILED`` (trying again cannot help), and a text that went
+    comes back ``SENT`` with the provider's id for it (delivery reports refer to it).
+
+    Override ``make_sender``: a fixture returning ``async make(outcome) -> SmsSender``, ready
+    to send (take it from a hub made by the ``build_hub`` fixture), whose next ``send`` meets
+    ``outcome``: ``"sent"``, ``"rate_limited"`` (HTTP 429 or the
+    provider's throttling answer), ``"server_error"`` (5xx), ``"network_error"`` (nothing
+    listening) or ``"bad_number"``.
+    """
+
+    #: The text every contract test sends.
+    sms: ClassVar[OutboundSms] = OutboundSms(
+        reference="contract-1", to="+15125550123", body="Hi from the contract", sender_number=None
+    )
+
+    @pytest.fixture
+    def make_sender(self) -> SenderFactory:
+        raise NotImplementedError(f"{type(self).__name__} must override the make_sender fixture")
+
+    async def send(self, make_sender: SenderFactory, outcome: str) -> SendResult:
+        sender = await make_sender(outcome)
+        result = await sender.send(self.sms)
+        assert isinstance(result, SendResult), f"send() returned {result!r}, not a SendResult"
+        return result
+
+    async def test_a_sent_text_has_the_providers_id(self, make_sender: SenderFactory) -> None:
+        result = await self.send(make_sender, "sent")
+        assert result.status == SendStatus.SENT, result
+        assert isinstance(result.provider_id, str) and result.provider_id
+
+    async def test_a_rate_limit_is_retried(self, make_sender: SenderFactory) -> None:
+        result = await self.send(make_sender, "rate_limited")
+        assert result.status == SendStatus.RETRY, result
+        assert result.error
+
+    async def test_a_server_error_is_retried(self, make_sender: SenderFactory) -> None:
+        result = await self.send(make_sender, "server_error")
+        assert result.status == SendStatus.RETRY, result
+        assert result.error
+
+    async def test_a_network_error_is_retried_not_raised(self, make_sender: SenderFactory) -> None:
+        result = await self.send(make_sender, "network_error")
+        assert result.status == SendStatus.RETRY, result
+        assert result.error
+
+    async def test_a_bad_number_fails_for_good(self, make_sender: SenderFactory) -> None:
+        result = await self.send(make_sender, "bad_number")
+        assert result.status == SendStatus.FAILED, result
+        assert result.error
+
+
+# -- notification sinks ---------------------------------------------------------------------------
+
+
+def sample_notification(kind: str = "new_lead") -> Notification:
+    """A notification about a made-up lead, for sinks to deliver."""
+    moment = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+    lead = LeadSummary(
+        id=7,
+        business="acme",
+        business_name="Acme Plumbing",
+        status="new",
+        caller="+15125550123",
+        call_count=1,
+        first_call_at=moment,
+        last_call_at=moment,
+        outcome="missed",
+        after_hours=False,
+        customer_words=("<b>my sink</b> is leaking & 78704",),
+    )
+    return Notification(kind, lead, "Missed call from +15125550123", "We texted them back.")
+
+
+class SinkContract(ProviderContract):
+    """Every sink answers each delivery with a ``DeliveryResult`` and never raises: a service
+    that cannot be reached is ``RETRY`` (the hub tries again), and delivering the same
+    notification again (the hub's retry after a lost answer) is answered again, without error.
+
+    Override ``make_sink``: a fixture returning ``async make(outcome) -> Sink``, ready to
+    deliver (take it from a hub made by ``build_hub``), ``outcome``
+    being ``"delivered"`` (the service takes it) or ``"unreachable"`` (nothing listening, or
+    the service down).
+    """
+
+    # Deliveries carry no idempotency id yet (the events work adds them): until then the
+    # contract asserts that a repeat delivery is answered, not how a sink deduplicates it.
+
+    @pytest.fixture
+    def make_sink(self) -> SinkFactory:
+        raise NotImplementedError(f"{type(self).__name__} must override the make_sink fixture")
+
+    async def deliver(self, sink: Sink, notification: Notification) -> DeliveryResult:
+        result = await sink.deliver(notification)
+        assert isinstance(result, DeliveryResult), f"deliver() returned {result!r}"
+        return result
+
+    async def test_a_notification_is_delivered(self, make_sink: SinkFactory) -> None:
+        sink = await make_sink("delivered")
+        result = await self.deliver(sink, sample_notification())
+        assert result.status == DeliveryStatus.DELIVERED, result
+
+    async def test_the_same_notification_twice_is_answered_twice(
+        self, make_sink: SinkFactory
+    ) -> None:
+        sink = await make_sink("delivered")
+        notification = sample_notification()
+        first = await self.deliver(sink, notification)
+        again = await self.deliver(sink, notification)
+        assert first.status == again.status == DeliveryStatus.DELIVERED, (first, again)
+
+    async def test_an_unreachable_service_is_retried_not_raised(
+        self, make_sink: SinkFactory
+    ) -> None:
+        sink = await make_sink("unreachable")
+        result = await self.deliver(sink, sample_notification())
+        assert result.status == DeliveryStatus.RETRY, result
+        assert result.error
+
+    async def test_every_kind_of_notification_is_delivered(self, make_sink: SinkFactory) -> None:
+        sink = await make_sink("delivered")
+        for kind in ("new_lead", "summary", "urgent", "reminder", "reply", "cannot_text"):
+            result = await self.deliver(sink, sample_notification(kind))
+            assert result.status == DeliveryStatus.DELIVERED, (kind, result)
+
+
+# -- call sources ---------------------------------------------------------------------------------
+
+
+class CallSourceContract:
+    """Every call source refuses what its provider did not send, with a 4xx and never a 5xx
+    (a 5xx makes providers retry a forgery for hours), and stores nothing from it; a malformed
+    body, correctly signed, is a 4xx too. A genuine request is accepted, so the refusals are
+    not vacuous.
+
+    Override ``call_source_settings`` (a fixture: the business's ``call_source`` in hub.yaml)
+    and ``request(kind)``, a ``WebhookRequest`` to the call source's main route: ``"signed"``
+    (genuine), ``"unsigned"``, ``"forged"`` (signed with the wrong secret) or ``"malformed"``
+    (signed, but a body the provider never sends). Override ``business_settings`` to change
+    the rest of the business.
+    """
+
+    @pytest.fixture
+    def call_source_settings(self) -> dict[str, Any]:
+        raise NotImplementedError(
+            f"{type(self).__name__} must override the call_source_settings fixture"
+        )
+
+    @pytest.fixture
+    def business_settings(self) -> dict[str, Any]:
+        return {}
+
+    def request(self, kind: str) -> WebhookRequest:
+        raise NotImplementedError(f"{type(self).__name__} must override request(kind)")
+
+    @pytest.fixture
+    async def contract_hub(
+        self,
+        hub_dir: Path,
+        call_source_settings: dict[str, Any],
+        business_settings: dict[str, Any],
+    ) -> AsyncIterator[InProcessHub]:
+        settings = business(call_source=call_source_settings, **business_settings)
+        async with in_process_hub(write_config(hub_dir, {"acme": settings})) as kit:
+            yield kit
+
+    async def refused(self, kit: InProcessHub, kind: str) -> None:
+        from hub.models import Call, InboxEvent, Message
+
+        response = await self.request(kind).send(kit.client)
+        assert 400 <= response.status_code < 500, (kind, response.status_code, response.text)
+        await kit.run_due_jobs()
+        assert await Call.all().count() == 0
+        assert await Message.all().count() == 0
+        assert await InboxEvent.all().count() == 0
+        assert kit.outbox.texts == [] and kit.outbox.notifications == []
+
+    async def test_a_genuine_request_is_accepted(self, contract_hub: InProcessHub) -> None:
+        response = await self.request("signed").send(contract_hub.client)
+        assert response.status_code < 400, (response.status_code, response.text)
+
+    async def test_an_unsigned_request_is_refused(self, contract_hub: InProcessHub) -> None:
+        await self.refused(contract_hub, "unsigned")
+
+    async def test_a_forged_request_is_refused(self, contract_hub: InProcessHub) -> None:
+        await self.refused(contract_hub, "forged")
+
+    async def test_a_malformed_body_is_refused(self, contract_hub: InProcessHub) -> None:
+        await self.refused(contract_hub, "malformed")
+
+
+# -- reply parsers --------------------------------------------------------------------------------
+
+
+#: Texts no parser may stumble on.
+HOSTILE_TEXTS = (
+    "",
+    " ",
+    "\x00\x01\x02",
+    "\u202egnirts desrever\u202c",
+    "😀" * 400,
+    "9" * 5000,
+    "a" * 20_000,
+    "{{ lead.name }} {% if %} ${jndi:ldap://x} '; DROP TABLE hub_lead; --",
+    "\n\n\r\t",
+    "Zip: 787O4 call me at 25:99 tomorrow or yesterday at -1 pm",
+    "STOP START HELP stop? start!",
+    "ＡＢＣ　７８７０４",  # noqa: RUF001 - fullwidth letters and digits, on purpose
+)
+
+
+class ReplyParserContract:
+    """Every reply parser treats ``None`` as "not found here": an empty or unrelated text
+    finds nothing (``intent`` aside, which may say it is a plain reply), and no text, however
+    hostile, makes ``parse`` raise or return anything but a ``ParsedReply``.
+
+    Override ``parser``: a fixture returning the ``ReplyParser`` under test (``hub_with(...)``
+    builds one from hub.yaml settings). ``unrelated_texts`` may be narrowed or extended.
+    """
+
+    unrelated_texts: ClassVar[tuple[str, ...]] = ("ok", "lol", "👍", "k thx")
+
+    @pytest.fixture
+    def parser(self) -> ReplyParser:
+        raise NotImplementedError(f"{type(self).__name__} must override the parser fixture")
+
+    @pytest.fixture
+    def parse_context(self) -> ParseContext:
+        return ParseContext(
+            business="acme",
+            timezone="America/Chicago",
+            received_at=datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
+            services={"drain cleaning": ("drain", "clog"), "water heater": ("hot water",)},
+        )
+
+    async def parse(self, parser: ReplyParser, text: str, context: ParseContext) -> ParsedReply:
+        result = await parser.parse(text, context)
+        assert isinstance(result, ParsedReply), f"parse({text[:40]!r}) returned {result!r}"
+        return result
+
+    def assert_nothing_found(self, text: str, found: ParsedReply) -> None:
+        fields = {name: getattr(found, name) for name in ParsedReply.FIELDS if name != "intent"}
+        assert all(value is None for value in fields.values()), (text, fields)
+        assert found.intent in (None, Intent.REPLY), (text, found.intent)
+
+    async def test_an_empty_text_finds_nothing(
+        self, parser: ReplyParser, parse_context: ParseContext
+    ) -> None:
+        for text in ("", "   "):
+            self.assert_nothing_found(text, await self.parse(parser, text, parse_context))
+
+    async def test_an_unrelated_text_finds_nothing(
+        self, parser: ReplyParser, parse_context: ParseContext
+    ) -> None:
+        for text in self.unrelated_texts:
+            self.assert_nothing_found(text, await self.parse(parser, text, parse_context))
+
+    async def test_hostile_texts_never_make_it_raise(
+        self, parser: ReplyParser, parse_context: ParseContext
+    ) -> None:
+        for text in HOSTILE_TEXTS:
+            await self.parse(parser, text, parse_context)
