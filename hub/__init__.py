@@ -37,11 +37,13 @@ from hub.types import (
     SendResult,
     SendStatus,
 )
+from hub.views import CallView, LeadView
 
 __all__ = [
     "CallEvent",
     "CallOutcome",
     "CallSource",
+    "CallView",
     "CallbackWindow",
     "ClaimedJob",
     "DeliveryReport",
@@ -52,6 +54,7 @@ __all__ = [
     "Intent",
     "JobKind",
     "KeywordIntent",
+    "LeadView",
     "Kind",
     "LeadSummary",
     "MessageStatus",

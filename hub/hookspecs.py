@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from hub.core import Hub
     from hub.jobs import JobKind
     from hub.providers import CallSource, ReplyParser, Sink, SmsSender
 
@@ -93,7 +92,7 @@ def hub_register_job_kinds(register: Callable[[JobKind], None]) -> None:
 
 
 @hookspec
-def hub_startup(hub: Hub) -> Awaitable[None] | None:
+def hub_startup(hub: Any) -> Awaitable[None] | None:
     """Called once the database is ready and the providers have started, before the hub serves.
 
     May return an awaitable, which is awaited. An exception here stops the hub from starting.
@@ -101,7 +100,7 @@ def hub_startup(hub: Hub) -> Awaitable[None] | None:
 
 
 @hookspec
-def hub_shutdown(hub: Hub) -> Awaitable[None] | None:
+def hub_shutdown(hub: Any) -> Awaitable[None] | None:
     """Called when the hub stops, before the providers close and the database disconnects.
 
     May return an awaitable, which is awaited. Exceptions are logged and do not stop the

@@ -36,9 +36,7 @@ from hub.types import (
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from hub.config import Business
-    from hub.core import Hub
-    from hub.flow import CallReceipt
+    from hub.views import CallReceipt
 
 
 class Kind(enum.StrEnum):
@@ -63,7 +61,7 @@ class ProviderContext:
     This is the plugin-facing API: the flow entry points, URLs under ``public_url``, a logger.
     """
 
-    def __init__(self, hub: Hub, business: Business, provider_name: str) -> None:
+    def __init__(self, hub: Any, business: Any, provider_name: str) -> None:
         self.hub = hub
         self.business = business
         self.provider_name = provider_name
@@ -145,13 +143,13 @@ class ProviderContext:
         return bool(updated)
 
     async def receive_call(self, event: CallEvent) -> CallReceipt:
-        return await self.hub.flow.receive_call(self.business, self.provider_name, event)
+        return await self.hub.receive_call(self.business, self.provider_name, event)
 
     async def receive_sms(self, sms: InboundSms) -> None:
-        await self.hub.flow.receive_sms(self.business, self.provider_name, sms)
+        await self.hub.receive_sms(self.business, self.provider_name, sms)
 
     async def receive_delivery_report(self, report: DeliveryReport) -> None:
-        await self.hub.flow.receive_delivery_report(self.business, self.provider_name, report)
+        await self.hub.receive_delivery_report(self.business, self.provider_name, report)
 
 
 class Provider:

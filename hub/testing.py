@@ -44,7 +44,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.clock import Clock
-from hub.core import Hub
+from hub.runtime import Hub
 from hub.defaults.generic import SIGNATURE_HEADER, sign
 from hub.hookspecs import hookimpl
 from hub.plugins import load_plugins

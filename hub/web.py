@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from hub.core import Hub
+from hub.runtime import Hub
 from hub.exceptions import Refused
 
 log = logging.getLogger("hub.web")

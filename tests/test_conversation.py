@@ -161,11 +161,11 @@ async def test_undeliverable_text_marks_the_number_and_tells_the_owner(hub_dir, 
 async def test_sender_down_for_a_while_then_exactly_one_text(hub_dir, memory):
     memory.send_results.extend([SendResult.retry("503 from provider"), SendResult.retry("timeout")])
     hub = await start(hub_dir)
-    from hub.defaults.jobs import TEXT_BACK  # noqa: F401 - the kind under test
+    from hub.keys import TEXT_BACK  # noqa: F401 - the kind under test
 
-    hub.plugins.job_kinds["text_back"] = hub.plugins.job_kinds["text_back"].__class__(
+    hub.job_kinds["text_back"] = hub.job_kinds["text_back"].__class__(
         "text_back",
-        hub.plugins.job_kinds["text_back"].handler,
+        hub.job_kinds["text_back"].handler,
         max_attempts=8,
         backoff_base=0.01,
         backoff_cap=0.02,

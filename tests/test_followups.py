@@ -229,19 +229,9 @@ async def test_owner_is_reminded_after_a_business_hour_unless_the_lead_moves(
         await running.post_call(id="rem-2", caller="+15125550112")
         await running.wait_for(lambda: len(memory.notifications) == 2)
         lead_two = await Lead.get(phone="+15125550112")
-        from tortoise.transactions import in_transaction
+        from hub.models import LeadStatus
 
-        from hub import leads
-
-        async with in_transaction() as tx:
-            await leads.set_status(
-                lead_two,
-                leads.LeadStatus.CONTACTED,
-                at=clock.now(),
-                actor="owner",
-                using=tx,
-                jobs=running.hub.jobs,
-            )
+        await running.hub.leads.set_status(lead_two.id, LeadStatus.CONTACTED, actor="owner")
         clock.set(datetime(2026, 12, 1, 14, 44, tzinfo=UTC))  # Tuesday 08:44
         await settle()
         assert [n.kind for n in memory.notifications].count("reminder") == 0
@@ -278,18 +268,15 @@ async def test_a_conversation_over_days_corrects_a_field(hub_dir, memory, clock)
 
 
 async def test_staff_replies_respect_opt_outs_at_send_time(hub_dir, memory, clock):
-    from hub import inbound
-
     async with running_hub(start_hub(hub_dir, clock)) as running:
         await running.post_call(id="st-1")
         await eventually(lambda: memory.texts[0])
         lead = await Lead.get()
         hub = running.hub
         biz = hub.config.businesses["acme"]
-        await inbound.queue_text(
-            hub,
+        await hub.outbound.queue_text(
             biz,
-            lead,
+            lead.id,
             "staff_reply",
             source_key="staff:1",
             context={"text": "We can come at 3"},

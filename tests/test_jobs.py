@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from hub.core import Hub
+from hub.runtime import Hub
 from hub.jobs import Discard, JobKind, Retry
 from hub.models import Job
 from hub.testing import make_hub, throwaway_postgres, write_config
@@ -128,11 +128,11 @@ async def test_cancel_by_key_only_touches_waiting_jobs(hub):
 
 
 async def test_enqueue_is_part_of_the_callers_transaction(hub):
-    from tortoise.transactions import in_transaction
-
     with pytest.raises(RuntimeError):
-        async with in_transaction() as tx:
-            await enqueue(hub, using=tx, dedupe_key="rolled-back")
+        async with hub.db.transaction() as uow:
+            await uow.run(
+                hub.jobs.enqueue("flaky", {}, max_attempts=3, dedupe_key="rolled-back")
+            )
             raise RuntimeError("the webhook's transaction fails")
     assert await Job.filter(key="rolled-back").count() == 0
 

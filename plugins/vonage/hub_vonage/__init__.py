@@ -19,7 +19,7 @@ from hub_vonage.voice import VonageCallSource
 
 if TYPE_CHECKING:
     from hub import CallSource, SmsSender
-    from hub.core import Hub
+    from hub.runtime import Hub
 
 __all__ = ["VonageCallSource", "VonageSender"]
 

@@ -301,12 +301,10 @@ class VonageSender(SmsSender):
         complete = await self.parts.add(part)
         if complete is not None:
             await self._pass_on(complete)
-            await hub.jobs.cancel(
-                [_flush_key(self.context.business.slug, part)], now_ms=hub.clock.now_ms()
-            )
+            await hub.cancel_jobs([_flush_key(self.context.business.slug, part)])
             return _ack()
         run_at = hub.clock.now_ms() + self.config.concat_wait * 1000
-        job_id = await hub.jobs.enqueue(
+        await hub.enqueue(
             CONCAT_FLUSH,
             {
                 "business": self.context.business.slug,
@@ -314,14 +312,10 @@ class VonageSender(SmsSender):
                 "concat_ref": ref,
                 "total": total,
             },
-            now_ms=hub.clock.now_ms(),
             run_at_ms=run_at,
             dedupe_key=_flush_key(self.context.business.slug, part),
             business=self.context.business.slug,
-            max_attempts=5,
         )
-        if job_id is not None:
-            hub.after_commit([job_id], run_at_ms=run_at)
         return _ack()
 
     async def flush_parts(self, sender: str, concat_ref: str, total: int) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hub.db import Database
+    from hub.store.db import Database
 
 log = logging.getLogger("hub.plugins.vonage")
 

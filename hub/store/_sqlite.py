@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Generator
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -26,9 +25,9 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import TransactionManagementError
 
+from hub.store.sql import Script
+
 T = TypeVar("T")
-#: A transaction written as a generator: it yields ``(sql, values)`` and is sent the rows.
-Script = Generator[tuple[str, list[Any]], list[dict[str, Any]], T]
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
