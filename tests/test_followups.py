@@ -285,8 +285,8 @@ async def test_staff_replies_respect_opt_outs_at_send_time(hub_dir, memory, cloc
         assert memory.texts[1].body == "We can come at 3"
         await running.text_in("STOP")
         await eventually(lambda: memory.texts[2])  # the confirmation
-        await inbound.queue_text(
-            hub, biz, lead, "staff_reply", source_key="staff:2", context={"text": "Still there?"}
+        await hub.outbound.queue_text(
+            biz, lead.id, "staff_reply", source_key="staff:2", context={"text": "Still there?"}
         )
         await settle()
         assert [t.body for t in memory.texts].count("Still there?") == 0
