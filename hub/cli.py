@@ -18,9 +18,9 @@ import click
 import httpx
 
 from hub.config import ConfigError, HubConfig, default_config_path, load_config
+from hub.plugins import PluginError, Plugins, load_plugins
 from hub.runtime import Hub
 from hub.store.db import DatabaseError
-from hub.plugins import PluginError, Plugins, load_plugins
 from hub.views import LeadView
 
 T = TypeVar("T")
@@ -344,8 +344,8 @@ def parse_reply(
     """
     from zoneinfo import ZoneInfo
 
-    from hub.providers import ReplyParser
     from hub.keywords import classify_intent
+    from hub.providers import ReplyParser
     from hub.types import ParseContext, ParsedReply
 
     if (text is None) == (jsonl is None):

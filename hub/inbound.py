@@ -125,7 +125,11 @@ class Inbound:
         reason = "they opted out of texts" if intent == Intent.OPT_OUT else "they texted us first"
         await uow.run(
             self.notifications.enqueue(
-                business, lead.id, "new_lead", {"reason": reason}, cause=f"message:{message.id}:call"
+                business,
+                lead.id,
+                "new_lead",
+                {"reason": reason},
+                cause=f"message:{message.id}:call",
             )
         )
 
@@ -191,4 +195,3 @@ class Inbound:
                 respect_opt_out=respect_opt_out,
             )
         )
-

@@ -143,7 +143,8 @@ class ProviderContext:
         return bool(updated)
 
     async def receive_call(self, event: CallEvent) -> CallReceipt:
-        return await self.hub.receive_call(self.business, self.provider_name, event)
+        receipt: CallReceipt = await self.hub.receive_call(self.business, self.provider_name, event)
+        return receipt
 
     async def receive_sms(self, sms: InboundSms) -> None:
         await self.hub.receive_sms(self.business, self.provider_name, sms)

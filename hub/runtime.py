@@ -81,7 +81,9 @@ class Hub:
         self.jobs = JobQueue(self.db, self.clock, self.job_kinds)
         self.templates = Templates(config)
         self.worker: Worker | None = None
-        self.providers: dict[str, BusinessProviders] = {slug: self._build(slug) for slug in businesses}
+        self.providers: dict[str, BusinessProviders] = {
+            slug: self._build(slug) for slug in businesses
+        }
         self.reads = Reads(self.db, {slug: b.name for slug, b in businesses.items()})
 
         # The domain services, each given what it needs.
@@ -184,7 +186,9 @@ class Hub:
 
     # -- what providers call (the runtime behind ``ProviderContext``) -----------------------------
 
-    async def receive_call(self, business: Business, provider: str, event: CallEvent) -> CallReceipt:
+    async def receive_call(
+        self, business: Business, provider: str, event: CallEvent
+    ) -> CallReceipt:
         return await self.calls.receive_call(business, provider, event)
 
     async def receive_sms(self, business: Business, provider: str, sms: InboundSms) -> None:

@@ -44,11 +44,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.clock import Clock
-from hub.runtime import Hub
 from hub.defaults.generic import SIGNATURE_HEADER, sign
 from hub.hookspecs import hookimpl
 from hub.plugins import load_plugins
 from hub.providers import Sink, SmsSender
+from hub.runtime import Hub
 from hub.types import (
     DeliveryReport,
     DeliveryResult,

@@ -17,6 +17,7 @@ from typing import Any
 from hub.clock import Clock, to_ms
 from hub.config import Business
 from hub.jobs import ClaimedJob, Discard, Retry, Snooze
+from hub.keys import TEXT_BACK
 from hub.models import Direction
 from hub.providers import SmsSender
 from hub.store import contacts, leads, messages
@@ -28,8 +29,6 @@ from hub.templating import with_opt_out_line
 from hub.types import OutboundSms, RecipientIssue, SendResult, SendStatus
 
 log = logging.getLogger("hub.texting")
-
-from hub.keys import TEXT_BACK
 
 #: A script step run in the unit of work that records a text's outcome, given what was read
 #: before the send, whether it went and why not.

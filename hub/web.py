@@ -17,8 +17,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from hub.runtime import Hub
 from hub.exceptions import Refused
+from hub.runtime import Hub
 
 log = logging.getLogger("hub.web")
 

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from hub.runtime import Hub
 from hub.jobs import Discard, JobKind, Retry
 from hub.models import Job
+from hub.runtime import Hub
 from hub.testing import make_hub, throwaway_postgres, write_config
 
 calls: list[tuple[int, int]] = []
@@ -130,9 +130,7 @@ async def test_cancel_by_key_only_touches_waiting_jobs(hub):
 async def test_enqueue_is_part_of_the_callers_transaction(hub):
     with pytest.raises(RuntimeError):
         async with hub.db.transaction() as uow:
-            await uow.run(
-                hub.jobs.enqueue("flaky", {}, max_attempts=3, dedupe_key="rolled-back")
-            )
+            await uow.run(hub.jobs.enqueue("flaky", {}, max_attempts=3, dedupe_key="rolled-back"))
             raise RuntimeError("the webhook's transaction fails")
     assert await Job.filter(key="rolled-back").count() == 0
 

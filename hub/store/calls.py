@@ -39,9 +39,9 @@ _CALL_COLUMNS = (
     "business", "provider", "provider_call_id", "lead_id", "caller", "called", "outcome",
     "after_hours", "skipped_reason", "forwarded_from", "recording_url", "at", "provider_data",
 )  # fmt: skip
+_CALL_MARKS = ", ".join("{json}" if c == "provider_data" else "{}" for c in _CALL_COLUMNS)
 INSERT_CALL = Sql(
-    f"INSERT INTO hub_call ({', '.join(_CALL_COLUMNS)}, created_at)"
-    f" VALUES ({', '.join('{json}' if c == 'provider_data' else '{}' for c in _CALL_COLUMNS)}, {{}})"
+    f"INSERT INTO hub_call ({', '.join(_CALL_COLUMNS)}, created_at) VALUES ({_CALL_MARKS}, {{}})"
     " ON CONFLICT (business, provider, provider_call_id) DO NOTHING RETURNING id"
 )
 SET_LAST_TEXT_BACK = Sql("UPDATE hub_contact SET last_text_back_at = {} WHERE id = {}")

@@ -97,9 +97,7 @@ def lead_view(row: dict[str, Any], business_name: str) -> LeadView:
     )
 
 
-async def view(
-    db_read: Any, dialect: str, lead_id: int, business_name: str
-) -> LeadView | None:
+async def view(db_read: Any, dialect: str, lead_id: int, business_name: str) -> LeadView | None:
     """One lead's view (``db_read``: ``Database.read`` or ``fetch``)."""
     rows = await db_read(VIEW_BY_ID.bind(dialect, lead_id))
     return lead_view(rows[0], business_name) if rows else None

@@ -123,7 +123,9 @@ async def get(message_id: int) -> Message | None:
     return await Message.get_or_none(id=message_id)
 
 
-async def by_provider_id(uow: UnitOfWork, provider: str, provider_message_id: str) -> Message | None:
+async def by_provider_id(
+    uow: UnitOfWork, provider: str, provider_message_id: str
+) -> Message | None:
     return await Message.get_or_none(
         provider=provider, provider_message_id=provider_message_id, using_db=uow.connection
     )
@@ -141,9 +143,7 @@ async def advance_status(
     return bool(updated)
 
 
-async def exists(
-    *, using: BaseDBAsyncClient | None = None, **where: Any
-) -> bool:
+async def exists(*, using: BaseDBAsyncClient | None = None, **where: Any) -> bool:
     return await Message.filter(**where).using_db(using).exists()
 
 

@@ -107,8 +107,14 @@ LIST = Sql(
     _LIST.format(columns=view_columns("sqlite")),
     postgres=_LIST.format(columns=view_columns("postgres"))
     .replace("({} IS NULL", "(CAST({} AS TEXT) IS NULL")
-    .replace("(CAST({} AS TEXT) IS NULL OR l.updated_at >=", "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at >=")
-    .replace("(CAST({} AS TEXT) IS NULL OR l.updated_at <", "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at <"),
+    .replace(
+        "(CAST({} AS TEXT) IS NULL OR l.updated_at >=",
+        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at >=",
+    )
+    .replace(
+        "(CAST({} AS TEXT) IS NULL OR l.updated_at <",
+        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at <",
+    ),
 )
 _COUNTS = (
     "SELECT l.status, COUNT(*) AS leads, COALESCE(SUM(l.call_count), 0) AS calls,"
@@ -122,8 +128,9 @@ _COUNTS = (
 )
 COUNTS = Sql(
     _COUNTS,
-    postgres=_COUNTS.replace("({} IS NULL OR l.business", "(CAST({} AS TEXT) IS NULL OR l.business")
-    .replace("({} IS NULL OR l.created_at", "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.created_at"),
+    postgres=_COUNTS.replace(
+        "({} IS NULL OR l.business", "(CAST({} AS TEXT) IS NULL OR l.business"
+    ).replace("({} IS NULL OR l.created_at", "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.created_at"),
 )
 
 
@@ -210,9 +217,7 @@ class Reads:
     ) -> LeadCounts:
         """How many leads (by status), calls, texts sent and replies, for leads created
         ``since`` (all by default)."""
-        rows = await self.db.fetch(
-            COUNTS.bind(self.db.dialect, business, business, since, since)
-        )
+        rows = await self.db.fetch(COUNTS.bind(self.db.dialect, business, business, since, since))
         by_status = {str(row["status"]): int(row["leads"]) for row in rows}
         return LeadCounts(
             leads=sum(by_status.values()),

@@ -47,7 +47,9 @@ class Sql:
     def text(self, dialect: str) -> str:
         text = self._texts.get(dialect)
         if text is None:
-            template = self._postgres if dialect == "postgres" and self._postgres else self._template
+            template = (
+                self._postgres if dialect == "postgres" and self._postgres else self._template
+            )
             text = self._texts[dialect] = _render(template, dialect)
         return text
 
@@ -57,7 +59,7 @@ class Sql:
 
 def _render(template: str, dialect: str) -> str:
     context = SqlContext(
-        quote_char='"', secondary_quote_char="'", alias_quote_char=None, dialect=_DIALECTS[dialect]
+        quote_char='"', secondary_quote_char="'", alias_quote_char='"', dialect=_DIALECTS[dialect]
     )
     parts: list[str] = []
     index = 0

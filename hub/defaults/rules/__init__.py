@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hub.defaults.rules.parser import RulesParser, read_reply
 from hub.hookspecs import hookimpl
 from hub.keywords import classify_intent
 from hub.providers import ReplyParser
-from hub.defaults.rules.parser import RulesParser, read_reply
 
 __all__ = ["RulesParser", "classify_intent", "read_reply"]
 
