@@ -105,7 +105,7 @@ class Notifications:
             await deliveries.save(delivery)
             raise Discard(delivery.error)
         sink = sinks[delivery.sink_index]
-        lead = await leads.view(self.db.fetch, self.db.dialect, delivery.lead_id, business.name)
+        lead = await leads.view(self.db, delivery.lead_id, business.name)
         if lead is None:
             raise Discard("the lead no longer exists")
         notification = self.build(business, lead, delivery.kind, job.payload)

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from hub.models import Contact, Lead, LeadStatus
-from hub.store.db import UnitOfWork
+from hub.store.db import Database, UnitOfWork
 from hub.store.sql import Script, Sql
 from hub.views import LeadView
 
@@ -97,9 +97,9 @@ def lead_view(row: dict[str, Any], business_name: str) -> LeadView:
     )
 
 
-async def view(db_read: Any, dialect: str, lead_id: int, business_name: str) -> LeadView | None:
-    """One lead's view (``db_read``: ``Database.read`` or ``fetch``)."""
-    rows = await db_read(VIEW_BY_ID.bind(dialect, lead_id))
+async def view(db: Database, lead_id: int, business_name: str) -> LeadView | None:
+    """One lead's view, as committed."""
+    rows = await db.fetch(VIEW_BY_ID.bind(db.dialect, lead_id))
     return lead_view(rows[0], business_name) if rows else None
 
 
