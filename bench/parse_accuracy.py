@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub.rules import read_reply
+from hub.defaults.rules import read_reply
 from hub.types import Intent, ParseContext, ParsedReply
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"

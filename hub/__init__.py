@@ -38,7 +38,6 @@ if TYPE_CHECKING:
         InboundSms,
         Intent,
         KeywordIntent,
-        LeadSummary,
         MessageStatus,
         Notification,
         OutboundSms,
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
         SendResult,
         SendStatus,
     )
+    from hub.views import CallView, LeadView
 
 # Each name is imported from its module on first use (PEP 562), so `import hub` costs nothing:
 # `hub --help` must not wait for Tortoise, pydantic and Starlette to load.
@@ -57,6 +57,7 @@ _EXPORTS = {
     "CallOutcome": "hub.types",
     "CallReceipt": "hub.types",
     "CallSource": "hub.providers",
+    "CallView": "hub.views",
     "CallbackWindow": "hub.types",
     "ClaimedJob": "hub.jobs",
     "Clock": "hub.clock",
@@ -74,7 +75,7 @@ _EXPORTS = {
     "JobKind": "hub.jobs",
     "KeywordIntent": "hub.types",
     "Kind": "hub.providers",
-    "LeadSummary": "hub.types",
+    "LeadView": "hub.views",
     "ManualClock": "hub.clock",
     "MessageStatus": "hub.types",
     "Notification": "hub.types",
@@ -119,6 +120,7 @@ __all__ = [
     "CallOutcome",
     "CallReceipt",
     "CallSource",
+    "CallView",
     "CallbackWindow",
     "ClaimedJob",
     "Clock",
@@ -135,7 +137,7 @@ __all__ = [
     "JobKind",
     "KeywordIntent",
     "Kind",
-    "LeadSummary",
+    "LeadView",
     "ManualClock",
     "MessageStatus",
     "Notification",

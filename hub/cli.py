@@ -20,8 +20,9 @@ import click
 # by the commands that use it, so `hub --help` and a typo answer at once.
 if TYPE_CHECKING:
     from hub.config import HubConfig
-    from hub.core import Hub
     from hub.plugins import Plugins
+    from hub.runtime import Hub
+    from hub.views import LeadView
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,14 +75,14 @@ def _config(path: Path | None, plugins: Plugins) -> HubConfig:
 
 
 def _hub(path: Path | None) -> Hub:
-    from hub.core import Hub
+    from hub.runtime import Hub
 
     plugins = _plugins()
     return Hub(_config(path, plugins), plugins)
 
 
 def _run(coro: Awaitable[T]) -> T:
-    from hub.db import DatabaseError
+    from hub.store.db import DatabaseError
 
     try:
         return asyncio.run(coro)  # type: ignore[arg-type]
@@ -185,7 +186,7 @@ def migrate(config_path: Path | None) -> None:
 @config_option
 def check(config_path: Path | None) -> None:
     """Validate hub.yaml, every plugin setting and every template; print every problem."""
-    from hub.core import Hub
+    from hub.runtime import Hub
     from hub.templating import check_templates
 
     plugins = _plugins()
@@ -357,8 +358,8 @@ def parse_reply(
     """
     from zoneinfo import ZoneInfo
 
+    from hub.keywords import classify_intent
     from hub.providers import ReplyParser
-    from hub.rules import classify_intent
     from hub.types import ParseContext, ParsedReply
 
     if (text is None) == (jsonl is None):
@@ -450,17 +451,13 @@ def leads_list(
     config_path: Path | None, business: str | None, status: str | None, limit: int, as_json: bool
 ) -> None:
     """Most recent leads first."""
-    from hub.models import Lead
+    from hub.store.reads import LeadFilter
 
     hub = _hub(config_path)
 
-    async def fetch() -> list[Lead]:
-        query = Lead.all().order_by("-updated_at", "-id").limit(limit)
-        if business:
-            query = query.filter(business=business)
-        if status:
-            query = query.filter(status=status)
-        return await query
+    async def fetch() -> list[LeadView]:
+        page = await hub.reads.leads(LeadFilter(business=business, status=status), limit=limit)
+        return page.leads
 
     rows = _run(_with_db(hub, fetch))
     if as_json:
@@ -476,7 +473,7 @@ def leads_list(
         last = lead.last_call_at.strftime("%Y-%m-%d %H:%M UTC") if lead.last_call_at else "-"
         click.echo(
             row.format(
-                lead.id, lead.business, lead.phone, str(lead.status), lead.call_count, last, details
+                lead.id, lead.business, lead.caller, lead.status, lead.call_count, last, details
             )
         )
 
@@ -486,43 +483,29 @@ def leads_list(
 @click.argument("lead_id", type=int)
 def leads_show(config_path: Path | None, lead_id: int) -> None:
     """One lead with its calls, texts and timeline."""
-    from hub.models import Call, Lead, LeadEvent, Message
-
     hub = _hub(config_path)
-
-    async def fetch() -> tuple[Lead | None, list[Call], list[Message], list[LeadEvent]]:
-        lead = await Lead.get_or_none(id=lead_id)
-        if lead is None:
-            return None, [], [], []
-        return (
-            lead,
-            await Call.filter(lead_id=lead_id).order_by("at"),
-            await Message.filter(lead_id=lead_id).order_by("id"),
-            await LeadEvent.filter(lead_id=lead_id).order_by("at", "id"),
-        )
-
-    lead, calls, messages, events = _run(_with_db(hub, fetch))
-    if lead is None:
+    detail = _run(_with_db(hub, lambda: hub.reads.lead_detail(lead_id)))
+    if detail is None:
         raise click.ClickException(f"no lead {lead_id}")
-    for key, value in _lead_dict(lead).items():
+    for key, value in _lead_dict(detail.lead).items():
         click.echo(f"{key:>15}: {value if value is not None else '-'}")
     click.echo("\ncalls:")
-    for call in calls:
+    for call in detail.calls:
         click.echo(
             f"  {call.at:%Y-%m-%d %H:%M:%S} {call.outcome:<11} "
             f"{call.provider}:{call.provider_call_id}"
             + (f" (no text: {call.skipped_reason})" if call.skipped_reason else "")
         )
     click.echo("\ntexts:")
-    for message in messages:
+    for message in detail.messages:
         arrow = "<-" if message.direction == "in" else "->"
         click.echo(
             f"  {message.created_at:%Y-%m-%d %H:%M:%S} {arrow} [{message.status}] {message.body}"
         )
     click.echo("\ntimeline:")
-    for event in events:
-        detail = ", ".join(f"{k}={v}" for k, v in (event.detail or {}).items() if v is not None)
-        click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.actor:<14} {event.kind:<18} {detail}")
+    for event in detail.timeline:
+        text = ", ".join(f"{k}={v}" for k, v in event.detail.items() if v is not None)
+        click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.actor:<14} {event.kind:<18} {text}")
 
 
 @leads_group.command("set-status")
@@ -531,29 +514,15 @@ def leads_show(config_path: Path | None, lead_id: int) -> None:
 @click.argument("status", type=click.Choice(["new", "contacted", "booked", "closed"]))
 def leads_set_status(config_path: Path | None, lead_id: int, status: str) -> None:
     """Move a lead along: new → contacted → booked → closed."""
-    from tortoise.transactions import in_transaction
-
-    from hub import leads
-    from hub.models import Lead, LeadStatus
+    from hub.leads import LeadError, LeadStatus
 
     hub = _hub(config_path)
 
     async def update() -> bool:
-        async with in_transaction() as tx:
-            lead = await Lead.get_or_none(id=lead_id, using_db=tx)
-            if lead is None:
-                raise click.ClickException(f"no lead {lead_id}")
-            try:
-                return await leads.set_status(
-                    lead,
-                    LeadStatus(status),
-                    at=hub.clock.now(),
-                    actor="cli",
-                    using=tx,
-                    jobs=hub.jobs,
-                )
-            except leads.LeadError as exc:
-                raise click.ClickException(str(exc)) from None
+        try:
+            return await hub.leads.set_status(lead_id, LeadStatus(status), actor="cli")
+        except LeadError as exc:
+            raise click.ClickException(str(exc)) from None
 
     changed = _run(_with_db(hub, update))
     click.echo(f"lead {lead_id}: {status}" + ("" if changed else " (unchanged)"))
@@ -566,22 +535,16 @@ def leads_set_status(config_path: Path | None, lead_id: int, status: str) -> Non
 def leads_reply(config_path: Path | None, lead_id: int, text: str) -> None:
     """Text a customer as staff. It goes out through the running hub's worker, after the same
     checks as every text: opt-out, quiet hours."""
-    import uuid
-
-    from hub import inbound
-    from hub.models import Lead
-
     hub = _hub(config_path)
 
     async def queue() -> int | None:
-        lead = await Lead.get_or_none(id=lead_id)
+        lead = await hub.reads.lead(lead_id)
         if lead is None:
             raise click.ClickException(f"no lead {lead_id}")
         business = hub.config.business(lead.business)
-        return await inbound.queue_text(
-            hub,
+        return await hub.outbound.queue_text(
             business,
-            lead,
+            lead.id,
             "staff_reply",
             source_key=f"staff_reply:{uuid.uuid4().hex[:12]}",
             context={"text": text},
@@ -591,15 +554,15 @@ def leads_reply(config_path: Path | None, lead_id: int, text: str) -> None:
     click.echo(f"queued as job {job_id}; the hub's worker sends it")
 
 
-def _lead_dict(lead: Any) -> dict[str, Any]:
+def _lead_dict(lead: LeadView) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
     return {
         "id": lead.id,
         "business": lead.business,
-        "caller": lead.phone,
-        "status": str(lead.status),
+        "caller": lead.caller,
+        "status": lead.status,
         "calls": lead.call_count,
         "name": lead.name,
         "service": lead.service,

@@ -20,12 +20,12 @@ from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from hub.providers import Provider
 
 #: What ``PluginState`` stores: anything ``json.dumps`` writes.
 JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
 
-P = TypeVar("P", bound="Provider[Any]")
+#: A provider class (bound loosely: ``hub.providers`` imports this module).
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,8 @@ class Lead(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     closed_at = fields.DatetimeField(null=True)
+    #: Bumped by every change (``hub.store.leads.change_lead``), so readers can order updates.
+    version = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "hub_lead"
@@ -105,6 +107,8 @@ class Call(Model):
     class Meta:
         table = "hub_call"
         unique_together = (("business", "provider", "provider_call_id"),)
+        #: A lead's calls: its view reads the last one and the last voicemail.
+        indexes = (("lead_id", "at"),)
 
 
 class Message(Model):

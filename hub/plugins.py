@@ -47,7 +47,6 @@ DEFAULT_PLUGINS = (
     "hub.defaults.generic",
     "hub.defaults.log",
     "hub.defaults.email",
-    "hub.defaults.jobs",
     "hub.defaults.rules",
 )
 

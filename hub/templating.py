@@ -20,6 +20,9 @@ from typing import Any
 import jinja2
 
 from hub.config import Business, HubConfig
+from hub.segments import count_segments
+from hub.types import Notification
+from hub.views import CallView, LeadView
 
 OPT_OUT_LINE = "Reply STOP to opt out."
 
@@ -74,6 +77,35 @@ def _local_time(value: Any, business: Business, fmt: str = "%a %b %-d, %-I:%M %p
     return str(business.local_time(value).strftime(fmt))
 
 
+# -- the one template context ------------------------------------------------------------------
+
+#: What each template is rendered with besides ``business`` and ``lead`` (a ``LeadView``), at
+#: send time and in ``hub check`` alike. ``notify/*`` templates all get the notify variables.
+TEMPLATE_VARIABLES: dict[str, tuple[str, ...]] = {
+    "sms/text_back.txt": ("call",),
+    "sms/text_back_after_hours.txt": ("call",),
+    "sms/follow_up.txt": ("missing",),
+    "sms/staff_reply.txt": ("text",),
+    "email/lead.html": ("notification",),
+}
+NOTIFY_VARIABLES = ("urgent", "texted", "reason", "url")
+
+
+def template_variables(name: str) -> tuple[str, ...]:
+    if name.startswith("notify/"):
+        return NOTIFY_VARIABLES
+    return TEMPLATE_VARIABLES.get(name, ())
+
+
+def template_context(name: str, lead: LeadView, **values: Any) -> dict[str, Any]:
+    """The context template ``name`` renders with: the lead's view and exactly the variables
+    that template is given (``TEMPLATE_VARIABLES``); anything else is a bug in the caller."""
+    wanted = template_variables(name)
+    if set(values) != set(wanted):
+        raise TypeError(f"{name} renders with {sorted(wanted)}, not {sorted(values)}")
+    return {"lead": lead, **values}
+
+
 # -- checking templates (hub check) ---------------------------------------------------------------
 
 #: Texts to customers and owners, by template name, and whether the opt-out line may be added
@@ -87,6 +119,7 @@ SMS_TEMPLATES = {
     "sms/opt_out_confirmation.txt": False,
     "sms/opt_in_confirmation.txt": False,
     "sms/owner_alert.txt": False,
+    "sms/staff_reply.txt": True,
 }
 NOTIFY_TEMPLATES = (
     "notify/new_lead.txt",
@@ -97,9 +130,6 @@ NOTIFY_TEMPLATES = (
     "notify/cannot_text.txt",
     "email/lead.html",
 )
-#: Templates rendered with the lead's summary (``LeadSummary``); texts to customers get the
-#: stored lead's fields (``id``, ``phone``, ``name``, ``service``, ``zip``, ``status``...).
-OWNER_TEMPLATES = frozenset({"sms/owner_alert.txt", *NOTIFY_TEMPLATES})
 MAX_SEGMENTS = 2
 
 
@@ -111,17 +141,18 @@ class TemplateIssue:
 
 
 def check_templates(templates: Templates, business: Business) -> list[TemplateIssue]:
-    """Render every template for ``business`` with sample data: syntax errors and unknown
-    variables are errors; a text longer than two SMS segments is a warning."""
-    from hub.segments import count_segments
-
+    """Render every template for ``business`` with sample data, in the context it gets when
+    sent (``template_context``): syntax errors and unknown variables are errors; a text longer
+    than two SMS segments is a warning."""
     issues = []
-    to_customer, to_owner = _sample_contexts(business)
+    samples = sample_values(business)
     for name in (*SMS_TEMPLATES, *NOTIFY_TEMPLATES):
-        context = to_owner if name in OWNER_TEMPLATES else to_customer
         stem = Path(name).name.split(".", 1)[0]
         where = (
             f"businesses.{business.slug}.templates.{stem}" if stem in business.templates else name
+        )
+        context = template_context(
+            name, samples["lead"], **{key: samples[key] for key in template_variables(name)}
         )
         try:
             text = templates.render(name, business, **context)
@@ -150,34 +181,32 @@ def check_templates(templates: Templates, business: Business) -> list[TemplateIs
     return issues
 
 
-def _sample_contexts(business: Business) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Sample data as the hub renders texts to customers, and owner notifications."""
+def sample_values(business: Business) -> dict[str, Any]:
+    """Sample values of every template variable, of the types the hub renders with."""
     from datetime import UTC, datetime
-    from types import SimpleNamespace
-
-    from hub.types import LeadSummary, Notification
 
     now = datetime.now(UTC)
-    summary = LeadSummary(
+    lead = LeadView(
         id=42, business=business.slug, business_name=business.name, status="new",
         caller="+15125550123", call_count=2, first_call_at=now, last_call_at=now,
         outcome="missed", after_hours=False, name="Maria Lopez", service="water heater",
         zip="78704", urgency="soon", callback_start=now, callback_end=now,
         customer_words=("Water heater is leaking, 78704. This is Maria",),
-        voicemail_url="https://example.com/voicemail.mp3",
+        voicemail_url="https://example.com/voicemail.mp3", version=3,
+        created_at=now, updated_at=now,
     )  # fmt: skip
-    lead = SimpleNamespace(
-        id=42, phone=summary.caller, name=summary.name, service=summary.service, zip=summary.zip,
-        urgency=summary.urgency, status="new", callback_start=now, callback_end=None,
+    call = CallView(
+        id=7, business=business.slug, called=business.numbers[0], after_hours=False,
+        outcome="missed", caller=lead.caller, provider="generic", provider_call_id="c-7", at=now,
     )  # fmt: skip
-    call = SimpleNamespace(id=7, after_hours=False, called=business.numbers[0])
-    to_customer = {"lead": lead, "call": call, "missing": ["zip"], "text": "We can come at 3"}
-    to_owner = {
-        "lead": summary,
+    return {
+        "lead": lead,
+        "call": call,
+        "missing": ["zip"],
+        "text": "We can come at 3",
         "urgent": False,
         "url": None,
         "texted": True,
         "reason": None,
-        "notification": Notification("summary", summary, "New lead", "body"),
+        "notification": Notification("summary", lead, "New lead", "body"),
     }
-    return to_customer, to_owner

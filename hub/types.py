@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hub.views import LeadView
+
 
 class CallOutcome(enum.StrEnum):
     """What happened to a call, as far as the call source can tell."""
@@ -198,31 +200,6 @@ class SendResult:
 
 
 @dataclass(frozen=True, slots=True)
-class LeadSummary:
-    """A read-only view of a lead, handed to notification sinks and templates."""
-
-    id: int
-    business: str
-    business_name: str
-    status: str
-    caller: str
-    call_count: int
-    first_call_at: datetime | None
-    last_call_at: datetime | None
-    outcome: str | None
-    after_hours: bool
-    name: str | None = None
-    service: str | None = None
-    zip: str | None = None
-    urgency: str | None = None
-    callback_start: datetime | None = None
-    callback_end: datetime | None = None
-    #: The customer's own words, oldest first.
-    customer_words: tuple[str, ...] = ()
-    voicemail_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Notification:
     """Something the owner should hear about, already worded by the core's templates.
 
@@ -230,7 +207,7 @@ class Notification:
     """
 
     kind: str
-    lead: LeadSummary
+    lead: LeadView
     subject: str
     text: str
     url: str | None = None

@@ -17,8 +17,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from hub.core import Hub
 from hub.exceptions import Refused
+from hub.runtime import Hub
 
 log = logging.getLogger("hub.web")
 
@@ -38,9 +38,10 @@ class HookDispatcher:
         key = (business, plugin)
         if key not in self._routers:
             providers = self.hub.providers.get(business)
-            if providers is None or plugin not in providers.by_name:
+            named = [p for p in providers.all() if p.name == plugin] if providers else []
+            if not named:
                 return None
-            routes = [route for p in providers.by_name[plugin] for route in p.routes()]
+            routes = [route for p in named for route in p.routes()]
             self._routers[key] = Router(routes=routes)
         return self._routers[key]
 

@@ -16,13 +16,12 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
 
-from hub.jobs import ClaimedJob, Discard, JobQueue, Retry, Snooze
-
-if TYPE_CHECKING:
-    from hub.core import Hub
+from hub.clock import Clock
+from hub.context import JobContext
+from hub.jobs import ClaimedJob, Discard, JobKind, Retry, Snooze
+from hub.store.jobs import JobQueue
 
 log = logging.getLogger("hub.worker")
 
@@ -30,15 +29,21 @@ log = logging.getLogger("hub.worker")
 class Worker:
     def __init__(
         self,
-        hub: Hub,
+        queue: JobQueue,
+        kinds: Mapping[str, JobKind],
+        clock: Clock,
         *,
         concurrency: int = 8,
         poll_interval: float = 1.0,
         lease: float = 60.0,
         rescue_interval: float = 15.0,
+        context_for: Callable[[str], JobContext],
     ) -> None:
-        self.hub = hub
-        self.queue: JobQueue = hub.jobs
+        self.queue = queue
+        self.kinds = kinds
+        self.clock = clock
+        #: What a handler of a kind gets as its first argument.
+        self.context_for = context_for
         self.id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.concurrency = concurrency
         self.poll_interval = poll_interval
@@ -61,7 +66,7 @@ class Worker:
         ids = list(job_ids)
         if not ids:
             return
-        delay = 0.0 if run_at_ms is None else (run_at_ms - self.hub.clock.now_ms()) / 1000
+        delay = 0.0 if run_at_ms is None else (run_at_ms - self.clock.now_ms()) / 1000
         if delay > 0:
             loop = asyncio.get_running_loop()
             handle = loop.call_later(delay + 0.001, self._hand_over, ids)
@@ -122,7 +127,7 @@ class Worker:
         free = self.concurrency - len(self._running)
         if free <= 0:
             return 0
-        now, until = self.hub.clock.now_ms(), wall + self.lease_ms
+        now, until = self.clock.now_ms(), wall + self.lease_ms
         jobs: list[ClaimedJob] = []
         if self._adopted:
             jobs, self._adopted = self._adopted[:free], self._adopted[free:]
@@ -157,12 +162,12 @@ class Worker:
 
     async def execute(self, job: ClaimedJob) -> None:
         """Run one claimed job and record how it ended."""
-        kind = self.hub.plugins.job_kinds.get(job.kind)
-        clock = self.hub.clock
+        kind = self.kinds.get(job.kind)
+        clock = self.clock
         try:
             if kind is None:
                 raise Retry(f"no handler for job kind {job.kind!r} in this process")
-            await kind.handler(self.hub.job_context(job.kind), job)
+            await kind.handler(self.context_for(job.kind), job)
         except Snooze as exc:
             await self.queue.retry(
                 job, str(exc), run_at_ms=exc.until_ms, now_ms=clock.now_ms(), snooze=True
@@ -195,7 +200,7 @@ class Worker:
                 log.warning("job %d finished after its lease was taken over; not recorded", job.id)
 
     def _backoff(self, job: ClaimedJob) -> float:
-        kind = self.hub.plugins.job_kinds.get(job.kind)
+        kind = self.kinds.get(job.kind)
         return kind.backoff(job.attempt) if kind else 60.0
 
     async def drain(self, *, max_rounds: int = 1000) -> int:
@@ -209,7 +214,7 @@ class Worker:
             jobs = await self.queue.claim(
                 self.id,
                 self.concurrency,
-                now_ms=self.hub.clock.now_ms(),
+                now_ms=self.clock.now_ms(),
                 locked_until_ms=_wall_ms() + self.lease_ms,
             )
             if not jobs:

@@ -176,9 +176,7 @@ async def test_sender_down_for_a_while_then_exactly_one_text(hub_dir):
     hub.outbox.send_results.extend(
         [SendResult.retry("503 from provider"), SendResult.retry("timeout")]
     )
-    from hub.defaults.jobs import TEXT_BACK  # noqa: F401 - the kind under test
-
-    kinds = hub.hub.plugins.job_kinds
+    kinds = hub.hub.job_kinds
     kinds["text_back"] = kinds["text_back"].__class__(
         "text_back",
         kinds["text_back"].handler,

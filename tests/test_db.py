@@ -6,14 +6,17 @@ import asyncio
 
 import pytest
 
+from hub.store.sql import Sql
 from hub.testing import make_hub, prepare_database, write_config
 
+INSERT_EVENT = Sql(
+    "INSERT INTO hub_inbox (provider, event_key, received_at)"
+    " VALUES ({}, {}, CURRENT_TIMESTAMP) RETURNING id"
+)
 
-def insert(name: str, fail: bool = False):
-    rows = yield (
-        "INSERT INTO hub_inbox (provider, event_key, received_at) VALUES (?, ?, CURRENT_TIMESTAMP) RETURNING id",
-        ["test", name],
-    )
+
+def insert(name: str, fail: bool = False, dialect: str = "sqlite"):
+    rows = yield INSERT_EVENT.bind(dialect, "test", name)
     if fail:
         raise ValueError(f"{name} changed its mind")
     return rows[0]["id"]
@@ -71,9 +74,9 @@ async def test_scripts_on_postgres(dialect, hub_dir, postgres_url):
     hub = make_hub(write_config(hub_dir, database=postgres_url))
     await hub.start(worker=False, migrate=True)
     try:
-        assert isinstance(await hub.db.run(insert("pg-1")), int)
+        assert isinstance(await hub.db.run(insert("pg-1", dialect="postgres")), int)
         with pytest.raises(ValueError):
-            await hub.db.run(insert("pg-2", fail=True))
+            await hub.db.run(insert("pg-2", fail=True, dialect="postgres"))
         rows = await hub.db.fetch("SELECT event_key FROM hub_inbox WHERE provider = 'test'", [])
         assert [row["event_key"] for row in rows] == ["pg-1"]
     finally:

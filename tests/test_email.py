@@ -92,14 +92,14 @@ async def test_owner_gets_a_text_and_html_email_about_the_lead(hub_dir, smtp):
 
 
 async def test_customer_words_are_escaped_in_html(hub_dir, smtp):
-    from hub.types import LeadSummary, Notification
+    from hub.types import LeadView, Notification
 
     mailbox, port = smtp
     hub = make_hub(write_config(hub_dir, {"acme": email_business(port)}))
     await hub.start(worker=False)
     try:
         sink = hub.sinks("acme")[0]
-        lead_summary = LeadSummary(
+        lead_summary = LeadView(
             id=7,
             business="acme",
             business_name="Acme Plumbing",

@@ -225,19 +225,9 @@ async def test_owner_is_reminded_after_a_business_hour_unless_the_lead_moves(hub
         await running.post_call(id="rem-2", caller="+15125550112")
         await running.wait_for(lambda: len(running.outbox.notifications) == 2)
         lead_two = await Lead.get(phone="+15125550112")
-        from tortoise.transactions import in_transaction
+        from hub.models import LeadStatus
 
-        from hub import leads
-
-        async with in_transaction() as tx:
-            await leads.set_status(
-                lead_two,
-                leads.LeadStatus.CONTACTED,
-                at=clock.now(),
-                actor="owner",
-                using=tx,
-                jobs=running.hub.jobs,
-            )
+        await running.hub.leads.set_status(lead_two.id, LeadStatus.CONTACTED, actor="owner")
         await running.set_time(datetime(2026, 12, 1, 14, 44, tzinfo=UTC))  # Tuesday 08:44
         assert [n.kind for n in running.outbox.notifications].count("reminder") == 0
         # 08:45: one business hour later
@@ -275,8 +265,6 @@ async def test_a_conversation_over_days_corrects_a_field(hub_dir, clock):
 
 
 async def test_staff_replies_respect_opt_outs_at_send_time(hub_dir, clock):
-    from hub import inbound
-
     async with start_hub(hub_dir, clock) as running:
         await running.post_call(id="st-1")
         await running.run_due_jobs()
@@ -284,10 +272,9 @@ async def test_staff_replies_respect_opt_outs_at_send_time(hub_dir, clock):
         lead = await Lead.get()
         hub = running.hub
         biz = hub.config.businesses["acme"]
-        await inbound.queue_text(
-            hub,
+        await hub.outbound.queue_text(
             biz,
-            lead,
+            lead.id,
             "staff_reply",
             source_key="staff:1",
             context={"text": "We can come at 3"},
@@ -298,8 +285,8 @@ async def test_staff_replies_respect_opt_outs_at_send_time(hub_dir, clock):
         await running.text_in("STOP")
         await running.run_due_jobs()  # the confirmation
         assert running.outbox.texts[2]
-        await inbound.queue_text(
-            hub, biz, lead, "staff_reply", source_key="staff:2", context={"text": "Still there?"}
+        await hub.outbound.queue_text(
+            biz, lead.id, "staff_reply", source_key="staff:2", context={"text": "Still there?"}
         )
         await running.run_due_jobs()
         assert [t.body for t in running.outbox.texts].count("Still there?") == 0

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.core import Hub
 from hub.jobs import Discard, JobKind, Retry
 from hub.models import Job
+from hub.runtime import Hub
 from hub.testing import (
     ManualClock,
     make_hub,
@@ -140,11 +140,9 @@ async def test_cancel_by_key_only_touches_waiting_jobs(hub):
 
 
 async def test_enqueue_is_part_of_the_callers_transaction(hub):
-    from tortoise.transactions import in_transaction
-
     with pytest.raises(RuntimeError):
-        async with in_transaction() as tx:
-            await enqueue(hub, using=tx, dedupe_key="rolled-back")
+        async with hub.db.transaction() as uow:
+            await uow.run(hub.jobs.enqueue("flaky", {}, max_attempts=3, dedupe_key="rolled-back"))
             raise RuntimeError("the webhook's transaction fails")
     assert await Job.filter(key="rolled-back").count() == 0
 

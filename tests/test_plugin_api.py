@@ -216,7 +216,7 @@ async def test_plugin_state_is_kept_per_plugin_and_business_with_compare_and_set
     app = make_hub(write_config(hub_dir))
     await app.start(worker=False)
     try:
-        crm = hub.PluginState(app.runtime, "crm", "acme")
+        crm = hub.PluginState(app.plugin_host, "crm", "acme")
         assert await crm.get("contact:+15125550123") is None
         assert await crm.compare_and_set("contact:+15125550123", None, {"id": 7})
         assert not await crm.compare_and_set("contact:+15125550123", None, {"id": 8})
@@ -225,10 +225,12 @@ async def test_plugin_state_is_kept_per_plugin_and_business_with_compare_and_set
         assert await crm.get("contact:+15125550123") == {"id": 8}
         # Another plugin, or the same plugin for another business, sees none of it.
         assert (
-            await hub.PluginState(app.runtime, "sheets", "acme").get("contact:+15125550123") is None
+            await hub.PluginState(app.plugin_host, "sheets", "acme").get("contact:+15125550123")
+            is None
         )
         assert (
-            await hub.PluginState(app.runtime, "crm", "other").get("contact:+15125550123") is None
+            await hub.PluginState(app.plugin_host, "crm", "other").get("contact:+15125550123")
+            is None
         )
         await crm.set("row", 12)
         await crm.set("row", 13)
@@ -260,7 +262,7 @@ async def test_provider_and_job_contexts_offer_capabilities_not_the_hub(hub_dir)
         assert jobs.providers("acme", MemorySender) == [sender]
         assert jobs.providers("nobody", MemorySender) == []
         assert await jobs.state_for("acme").get("k") is None  # another plugin's state
-        assert await hub.PluginState(app.runtime, context.plugin, "acme").get("k") == [1, 2]
+        assert await hub.PluginState(app.plugin_host, context.plugin, "acme").get("k") == [1, 2]
         with pytest.raises(LookupError, match="no job kind 'vonage_concat_flsuh'"):
             await context.enqueue("vonage_concat_flsuh", {})
     finally:

@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.config import load_config
+from hub.defaults.rules import RulesParser, classify_intent, read_reply
+from hub.defaults.rules.callback import find_callback
+from hub.defaults.rules.names import find_name
+from hub.defaults.rules.places import find_zip
+from hub.defaults.rules.services import find_service
+from hub.defaults.rules.urgency import find_urgency
 from hub.plugins import load_plugins
 from hub.providers import Kind
-from hub.rules import RulesParser, classify_intent, read_reply
-from hub.rules.callback import find_callback
-from hub.rules.names import find_name
-from hub.rules.places import find_zip
-from hub.rules.services import find_service
-from hub.rules.text import normalize, stem
-from hub.rules.urgency import find_urgency
 from hub.testing import CliResult, business, run_cli, write_config
+from hub.text import normalize, stem
 from hub.types import CallbackWindow, Intent, ParseContext
 
 DATA = Path(__file__).parent / "data"

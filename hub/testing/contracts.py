@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from hub.core import Hub
 from hub.providers import ReplyParser, Sink, SmsSender
+from hub.runtime import Hub
 from hub.testing.config import business, write_config
 from hub.testing.fakes import WebhookRequest
 from hub.testing.local import InProcessHub, in_process_hub, make_hub, prepare_database
@@ -37,7 +37,6 @@ from hub.types import (
     DeliveryResult,
     DeliveryStatus,
     Intent,
-    LeadSummary,
     Notification,
     OutboundSms,
     ParseContext,
@@ -45,6 +44,7 @@ from hub.types import (
     SendResult,
     SendStatus,
 )
+from hub.views import LeadView
 
 SenderFactory = Callable[[str], Awaitable[SmsSender]]
 SinkFactory = Callable[[str], Awaitable[Sink]]
@@ -145,7 +145,7 @@ class SmsSenderContract(ProviderContract):
 def sample_notification(kind: str = "new_lead") -> Notification:
     """A notification about a made-up lead, for sinks to deliver."""
     moment = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
-    lead = LeadSummary(
+    lead = LeadView(
         id=7,
         business="acme",
         business_name="Acme Plumbing",

@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 
 from hub.clock import Clock, ManualClock
-from hub.core import Hub
 from hub.plugins import load_plugins
+from hub.runtime import Hub
 from hub.testing.memory import MemoryOutbox, MemoryPlugin
 from hub.testing.server import HubClient
 from hub.worker import Worker
@@ -170,7 +170,7 @@ async def prepare_database(hub: Hub) -> None:
     if path is None or path.exists():
         return
     if _template is None:
-        from hub.db import Database
+        from hub.store.db import Database
 
         directory = Path(tempfile.mkdtemp(prefix="hub-template-"))
         atexit.register(shutil.rmtree, directory, ignore_errors=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from hub.core import Hub
+from hub.runtime import Hub
 from hub.testing.config import DEFAULT_SECRET, free_port, signed_call
 
 

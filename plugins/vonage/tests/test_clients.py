@@ -77,7 +77,7 @@ async def test_a_messages_sender_falling_back_to_an_sms_sender_sends_a_form(hub_
         ScriptedResponse(422, {"title": "Invalid params", "detail": "Messages API says no"})
     )
     sms = OutboundSms(reference="1", to="+15125550123", body="hello", sender_number="+15125550100")
-    result, sender = await hub.flow.send(hub.config.businesses["acme"], sms)
+    result, sender = await hub.texting.send(hub.config.businesses["acme"], sms)
     assert result.status == SendStatus.SENT and sender is hub.senders("acme")[1]
     assert [t.api for t in fake.texts] == ["sms"]
     assert fake.texts[0].request.headers["content-type"] == "application/x-www-form-urlencoded"

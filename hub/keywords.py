@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from hub.rules.text import fold, sentences
+from hub.text import fold, sentences
 from hub.types import Intent
 
 # Whole-text keywords, after punctuation is dropped and spaces squeezed.

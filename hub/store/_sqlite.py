@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Generator
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -26,9 +25,9 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import TransactionManagementError
 
+from hub.store.sql import Script
+
 T = TypeVar("T")
-#: A transaction written as a generator: it yields ``(sql, values)`` and is sent the rows.
-Script = Generator[tuple[str, list[Any]], list[dict[str, Any]], T]
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
@@ -46,6 +45,7 @@ class ImmediateSqliteClient(SqliteClient):
         self._pending: list[tuple[Script[Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._reader_opening = asyncio.Lock()
 
     async def read(self, statement: str, values: list[Any]) -> list[dict[str, Any]]:
         """A read on a connection of its own. In WAL mode readers never wait for the writer,
@@ -54,10 +54,14 @@ class ImmediateSqliteClient(SqliteClient):
         if self.filename == ":memory:":
             return list(await self.execute_query_dict(statement, values))
         if self._reader is None:
-            reader = await aiosqlite.connect(self.filename, isolation_level=None)
-            reader.row_factory = sqlite3.Row
-            await reader.execute("PRAGMA query_only = ON")
-            self._reader = reader
+            # Concurrent jobs read at once: one opens the reader, the others wait for it (a
+            # reader opened twice would leave one connection, and its thread, never closed).
+            async with self._reader_opening:
+                if self._reader is None:
+                    reader = await aiosqlite.connect(self.filename, isolation_level=None)
+                    reader.row_factory = sqlite3.Row
+                    await reader.execute("PRAGMA query_only = ON")
+                    self._reader = reader
         return [dict(row) for row in await self._reader.execute_fetchall(statement, values)]
 
     async def close(self) -> None:

@@ -1,4 +1,10 @@
-"""The database: connection settings, migrations, and dialect details for raw SQL.
+"""The database: connection settings, migrations, and the unit of work.
+
+Every write is a unit of work: a script (``hub.store.sql.Script``) run by ``Database.run`` as one
+transaction, or ``async with db.transaction() as uow`` for the rare paths that use the ORM (and
+may run scripts too, ``await uow.run(script)``). Either way the jobs a unit of work inserted
+(``JobInsert`` statements) are handed to this process's worker by the unit of work itself once it
+has committed, and dropped if it rolled back.
 
 SQLite (WAL, ``BEGIN IMMEDIATE`` transactions) is the embedded default; PostgreSQL through
 asyncpg is the scale-out path. Migrations run under a lock, so several processes starting
@@ -14,7 +20,7 @@ import fcntl
 import functools
 import os
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -27,7 +33,9 @@ from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.transactions import in_transaction
 
-from hub._sqlite import ImmediateSqliteClient, Script
+from hub.store._sqlite import ImmediateSqliteClient
+from hub.store.sql import Handover, JobInsert, Script, Statement
+from hub.store.step import Step
 
 T = TypeVar("T")
 
@@ -42,10 +50,47 @@ async def _keep_session(connection: Any) -> None:
     """asyncpg pool ``reset``: nothing to reset (see ``Database.connection_config``)."""
 
 
-@functools.lru_cache(maxsize=512)
-def _placeholders(statement: str) -> str:
-    counter = iter(range(1, 10_000))
-    return re.sub(r"\?", lambda _: f"${next(counter)}", statement)
+@functools.lru_cache(maxsize=256)
+def _qmarks_to_dialect(statement: str, dialect: str) -> str:
+    from hub.store.sql import Sql
+
+    return Sql(statement.replace("{", "{{").replace("}", "}}").replace("?", "{}")).text(dialect)
+
+
+def _collecting(script: Script[T], handovers: list[Handover]) -> Script[T]:
+    """``script``, noting the jobs it inserts (``JobInsert``) and their new ids."""
+    try:
+        statement: Statement = next(script)
+        while True:
+            rows = yield statement
+            if type(statement) is JobInsert and rows:
+                handover = statement.handover
+                handover.job_id = int(rows[0]["id"])
+                if handover.claimed is not None:
+                    handover.claimed.id = handover.job_id
+                handovers.append(handover)
+            statement = script.send(rows)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+#: What a hub does with the jobs a unit of work committed (hands them to its worker).
+OnCommit = Callable[[Sequence[Handover]], None]
+
+
+class UnitOfWork:
+    """One open transaction: ``connection`` for the ORM, ``run`` for scripts. Jobs inserted by
+    its scripts are handed over when it commits (see ``Database.transaction``)."""
+
+    def __init__(self, db: Database, connection: BaseDBAsyncClient) -> None:
+        self.db = db
+        self.connection = connection
+        self.dialect = db.dialect
+        self.handovers: list[Handover] = []
+
+    async def run(self, script: Script[T] | Step[T]) -> T:
+        """Run a script (or a ``Step``) inside this unit of work."""
+        return await self.db.drive(_collecting(iter(script), self.handovers), self.connection)
 
 
 class DatabaseError(Exception):
@@ -70,6 +115,8 @@ class Database:
                 f"unsupported database URL scheme {parts.scheme!r} (use sqlite or postgres)"
             )
         self._connected = False
+        #: Set by the hub: where committed jobs go (its worker). ``None``: nowhere.
+        self.on_commit: OnCommit | None = None
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -88,7 +135,7 @@ class Database:
             query = dict(parse_qsl(urlsplit(self.url).query))
             path = self.sqlite_path
             return {
-                "engine": "hub._sqlite",
+                "engine": "hub.store._sqlite",
                 "credentials": {"file_path": str(path) if path else ":memory:", **query},
             }
         parts = urlsplit(self.url)
@@ -145,57 +192,69 @@ class Database:
         return get_connection("default")
 
     def sql(self, statement: str) -> str:
-        """Rewrite ``?`` placeholders for this dialect (asyncpg wants ``$1``, ``$2``...)."""
-        return _placeholders(statement) if self.dialect == "postgres" else statement
-
-    def json(self) -> str:
-        """The placeholder for a JSON value passed as text."""
-        return "CAST(? AS JSONB)" if self.dialect == "postgres" else "?"
+        """A statement written with ``?`` placeholders, for this dialect. For code outside the
+        store that has not moved to ``hub.store.sql.Sql`` yet; the store does not use it."""
+        return statement if self.dialect == "sqlite" else _qmarks_to_dialect(statement, "postgres")
 
     async def fetch(
-        self, statement: str, values: list[Any], using: BaseDBAsyncClient | None = None
+        self,
+        statement: Statement | str,
+        values: list[Any] | None = None,
+        using: BaseDBAsyncClient | None = None,
     ) -> list[dict[str, Any]]:
-        """Rows of a raw statement (``?`` placeholders), on ``using`` or the pool.
-
-        The hot paths (a webhook's transaction, sending a text) use raw statements: through
-        the ORM each costs several times more CPU, which is the hub's limit on one core.
-        """
-        rows = await (using or self.connection).execute_query_dict(self.sql(statement), values)
+        """Rows of one statement (in this dialect: see ``Sql.bind``), on ``using`` or the pool."""
+        if isinstance(statement, str):
+            statement = (statement, values or [])
+        rows = await (using or self.connection).execute_query_dict(*statement)
         return list(rows)
 
-    async def run(self, script: Script[T]) -> T:
-        """Run a script (a generator of ``(sql, values)`` that is sent each statement's rows)
-        as one transaction. On SQLite the whole script runs in one hand-over to the database
-        thread (see ``hub._sqlite``); on PostgreSQL statement by statement, pooled."""
+    async def run(self, script: Script[T] | Step[T]) -> T:
+        """Run a script (a generator of statements that is sent each statement's rows) as one
+        unit of work. On SQLite the whole script runs in one hand-over to the database thread
+        (see ``hub.store._sqlite``, which also commits concurrent scripts together); on
+        PostgreSQL statement by statement, pooled. The jobs it inserted go to ``on_commit``."""
+        handovers: list[Handover] = []
+        collecting = _collecting(iter(script), handovers)
         client = self.connection
         if isinstance(client, ImmediateSqliteClient):
-            return await client.run_script(script)
+            result = await client.run_script(collecting)
+        else:
+            async with in_transaction() as tx:
+                result = await self.drive(collecting, tx)
+        if handovers and self.on_commit is not None:
+            self.on_commit(handovers)
+        return result
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work on the ORM's transaction; its jobs are handed over after the commit."""
         async with in_transaction() as tx:
-            return await self.drive(script, tx)
+            uow = UnitOfWork(self, tx)
+            yield uow
+        if uow.handovers and self.on_commit is not None:
+            self.on_commit(uow.handovers)
 
     async def drive(self, script: Script[T], using: BaseDBAsyncClient) -> T:
-        """Run a script's statements one by one on ``using`` (an open transaction, say)."""
+        """Run a script's statements one by one on ``using`` (an open transaction)."""
         try:
-            statement, values = next(script)
+            statement = next(script)
             while True:
-                rows = await using.execute_query_dict(self.sql(statement), values)
-                statement, values = script.send(list(rows))
+                rows = await using.execute_query_dict(*statement)
+                statement = script.send(list(rows))
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
-    async def read(self, statement: str, values: list[Any]) -> list[dict[str, Any]]:
+    async def read(self, statement: Statement) -> list[dict[str, Any]]:
         """Rows of a read that need not wait for other transactions (SQLite: on a reader
         connection of its own; PostgreSQL: any pooled connection)."""
         client = self.connection
         if isinstance(client, ImmediateSqliteClient):
-            return await client.read(statement, values)
-        return await self.fetch(statement, values)
+            return await client.read(*statement)
+        return await self.fetch(statement)
 
-    async def execute(
-        self, statement: str, values: list[Any], using: BaseDBAsyncClient | None = None
-    ) -> int:
-        """Run a raw statement; how many rows it changed."""
-        count, _ = await (using or self.connection).execute_query(self.sql(statement), values)
+    async def execute(self, statement: Statement, using: BaseDBAsyncClient | None = None) -> int:
+        """Run one statement; how many rows it changed."""
+        count, _ = await (using or self.connection).execute_query(*statement)
         return int(count)
 
     async def ping(self) -> None:

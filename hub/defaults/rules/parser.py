@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from hub.defaults.rules.callback import find_callback
+from hub.defaults.rules.names import find_name
+from hub.defaults.rules.places import find_zip
+from hub.defaults.rules.services import find_service
+from hub.defaults.rules.urgency import find_urgency
+from hub.keywords import classify_intent
 from hub.providers import ReplyParser
-from hub.rules.callback import find_callback
-from hub.rules.intent import classify_intent
-from hub.rules.names import find_name
-from hub.rules.places import find_zip
-from hub.rules.services import find_service
-from hub.rules.text import normalize
-from hub.rules.urgency import find_urgency
+from hub.text import normalize
 from hub.types import ParseContext, ParsedReply
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hub.rules.text import normalize, stem, words
+from hub.text import normalize, stem, words
 
 # A few trade words in Spanish, folded, and their English catalog counterparts.
 _SPANISH = [

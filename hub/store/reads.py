@@ -1,0 +1,240 @@
+"""Reads for people: the CLI now, the dashboard and the API next. Every answer is made of
+typed views (``LeadView``, ``CallView``) and plain dataclasses, never ORM objects."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hub.models import LeadEvent
+from hub.store import calls as call_rows
+from hub.store import deliveries as delivery_rows
+from hub.store import messages as message_rows
+from hub.store.db import Database
+from hub.store.leads import VIEW_BY_ID, lead_view, view_columns
+from hub.store.sql import Sql
+from hub.views import CallView, LeadView
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    """Which leads: every condition given must hold. ``text`` matches the caller's number,
+    name, service or ZIP (case-insensitive, anywhere in them)."""
+
+    business: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadPage:
+    """One page of leads, most recently updated first; ``cursor`` fetches the next one."""
+
+    leads: list[LeadView]
+    cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    direction: str
+    purpose: str
+    body: str
+    status: str
+    phone: str
+    created_at: datetime | None
+    provider: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    kind: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    id: int
+    sink: str
+    kind: str
+    status: str
+    attempts: int
+    error: str | None
+    created_at: datetime | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadDetail:
+    """One lead with everything that happened to it."""
+
+    lead: LeadView
+    calls: list[CallView]
+    messages: list[MessageView]
+    timeline: list[TimelineEntry]
+    deliveries: list[DeliveryView]
+
+
+@dataclass(frozen=True, slots=True)
+class LeadCounts:
+    """Counts for analytics over a set of leads (``LeadFilter``)."""
+
+    leads: int
+    by_status: dict[str, int]
+    calls: int
+    texts_sent: int
+    replies: int
+
+
+_LIST = (
+    "SELECT {columns} FROM hub_lead l WHERE"
+    " ({{}} IS NULL OR l.business = {{}}) AND ({{}} IS NULL OR l.status = {{}})"
+    " AND ({{}} IS NULL OR l.updated_at >= {{}})"
+    " AND ({{}} IS NULL OR LOWER(l.phone) LIKE {{}} OR LOWER(COALESCE(l.name, '')) LIKE {{}}"
+    "   OR LOWER(COALESCE(l.service, '')) LIKE {{}} OR COALESCE(l.zip, '') LIKE {{}})"
+    " AND ({{}} IS NULL OR l.updated_at < {{}} OR (l.updated_at = {{}} AND l.id < {{}}))"
+    " ORDER BY l.updated_at DESC, l.id DESC LIMIT {{}}"
+)
+LIST = Sql(
+    _LIST.format(columns=view_columns("sqlite")),
+    postgres=_LIST.format(columns=view_columns("postgres"))
+    .replace("({} IS NULL", "(CAST({} AS TEXT) IS NULL")
+    .replace(
+        "(CAST({} AS TEXT) IS NULL OR l.updated_at >=",
+        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at >=",
+    )
+    .replace(
+        "(CAST({} AS TEXT) IS NULL OR l.updated_at <",
+        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at <",
+    ),
+)
+_COUNTS = (
+    "SELECT l.status, COUNT(*) AS leads, COALESCE(SUM(l.call_count), 0) AS calls,"
+    " COALESCE(SUM((SELECT COUNT(*) FROM hub_message m WHERE m.business = l.business"
+    "   AND m.phone = l.phone AND m.lead_id = l.id AND m.direction = 'out'"
+    "   AND m.status <> 'failed')), 0) AS sent,"
+    " COALESCE(SUM((SELECT COUNT(*) FROM hub_message m WHERE m.business = l.business"
+    "   AND m.phone = l.phone AND m.lead_id = l.id AND m.direction = 'in')), 0) AS replies"
+    " FROM hub_lead l WHERE ({} IS NULL OR l.business = {}) AND ({} IS NULL OR l.created_at >= {})"
+    " GROUP BY l.status"
+)
+COUNTS = Sql(
+    _COUNTS,
+    postgres=_COUNTS.replace(
+        "({} IS NULL OR l.business", "(CAST({} AS TEXT) IS NULL OR l.business"
+    ).replace("({} IS NULL OR l.created_at", "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.created_at"),
+)
+
+
+def _encode_cursor(lead: LeadView) -> str:
+    raw = json.dumps([lead.updated_at.isoformat() if lead.updated_at else None, lead.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime | None, int]:
+    try:
+        at, lead_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return (datetime.fromisoformat(at) if at else None), int(lead_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a cursor: {cursor!r}") from exc
+
+
+class Reads:
+    """Reads over one database. ``business_names`` names each business (from hub.yaml)."""
+
+    def __init__(self, db: Database, business_names: Mapping[str, str]) -> None:
+        self.db = db
+        self.business_names = business_names
+
+    def _name(self, slug: str) -> str:
+        return self.business_names.get(slug, slug)
+
+    async def leads(
+        self, where: LeadFilter = LeadFilter(), *, limit: int = 50, cursor: str | None = None
+    ) -> LeadPage:
+        """Leads matching ``where``, most recently updated first, ``limit`` at a time."""
+        after_at, after_id = _decode_cursor(cursor) if cursor else (None, 0)
+        like = f"%{where.text.lower()}%" if where.text else None
+        rows = await self.db.fetch(
+            LIST.bind(
+                self.db.dialect,
+                where.business, where.business, where.status, where.status,
+                where.since, where.since,
+                like, like, like, like, like,
+                after_at, after_at, after_at, after_id,
+                limit + 1,
+            )
+        )  # fmt: skip
+        leads = [lead_view(row, self._name(row["business"])) for row in rows[:limit]]
+        more = len(rows) > limit
+        return LeadPage(leads, _encode_cursor(leads[-1]) if more and leads else None)
+
+    async def lead(self, lead_id: int) -> LeadView | None:
+        rows = await self.db.fetch(VIEW_BY_ID.bind(self.db.dialect, lead_id))
+        return lead_view(rows[0], self._name(rows[0]["business"])) if rows else None
+
+    async def lead_detail(self, lead_id: int) -> LeadDetail | None:
+        """One lead with its calls, texts, timeline and deliveries, oldest first."""
+        lead = await self.lead(lead_id)
+        if lead is None:
+            return None
+        messages = [
+            MessageView(
+                id=m.id,
+                direction=str(m.direction),
+                purpose=m.purpose,
+                body=m.body,
+                status=m.status,
+                phone=m.phone,
+                created_at=m.created_at,
+                provider=m.provider,
+                error=m.error,
+            )
+            for m in await message_rows.for_lead(lead_id)
+        ]
+        timeline = [
+            TimelineEntry(e.at, e.actor, e.kind, dict(e.detail or {}))
+            for e in await LeadEvent.filter(lead_id=lead_id).order_by("at", "id")
+        ]
+        deliveries = [
+            DeliveryView(
+                d.id, d.sink, d.kind, d.status, d.attempts, d.error, d.created_at, d.delivered_at
+            )
+            for d in await delivery_rows.for_lead(lead_id)
+        ]
+        return LeadDetail(lead, await call_rows.for_lead(lead_id), messages, timeline, deliveries)
+
+    async def counts(
+        self, *, business: str | None = None, since: datetime | None = None
+    ) -> LeadCounts:
+        """How many leads (by status), calls, texts sent and replies, for leads created
+        ``since`` (all by default)."""
+        rows = await self.db.fetch(COUNTS.bind(self.db.dialect, business, business, since, since))
+        by_status = {str(row["status"]): int(row["leads"]) for row in rows}
+        return LeadCounts(
+            leads=sum(by_status.values()),
+            by_status=by_status,
+            calls=sum(int(row["calls"]) for row in rows),
+            texts_sent=sum(int(row["sent"]) for row in rows),
+            replies=sum(int(row["replies"]) for row in rows),
+        )
+
+
+__all__ = [
+    "DeliveryView",
+    "LeadCounts",
+    "LeadDetail",
+    "LeadFilter",
+    "LeadPage",
+    "MessageView",
+    "Reads",
+    "TimelineEntry",
+]
