@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from hub.events import NOTIFICATIONS, EventKind, parse_kinds
 from hub.hours import OpeningHours
 from hub.phone import region_of, to_e164
 from hub.providers import Kind, ProviderConfig
@@ -127,6 +128,25 @@ class SenderSelection(PluginSelection):
     fallbacks: list[PluginSelection] = Field(
         default_factory=list, description="Senders to try, in order, when this one cannot send"
     )
+
+
+class SinkSelection(PluginSelection):
+    on: list[str] | None = Field(
+        default=None,
+        description="The events this sink gets (default: the ones the sink asks for);"
+        " e.g. [lead.created, lead.status_changed]",
+    )
+
+    @field_validator("on")
+    @classmethod
+    def _known_events(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            parse_kinds(value)
+        return value
+
+    def events(self, offered: frozenset[EventKind]) -> frozenset[EventKind]:
+        """What this selection subscribes to, of what its sink class ``offered``."""
+        return offered if self.on is None else parse_kinds(self.on) & offered
 
 
 class Owner(_Strict):
@@ -223,7 +243,7 @@ class Business(_Strict):
     reply_parsers: list[PluginSelection] = Field(
         default_factory=list, description="Parsers run in order on each reply (default: rules)"
     )
-    sinks: list[PluginSelection] = Field(default_factory=list)
+    sinks: list[SinkSelection] = Field(default_factory=list)
     text_back: TextBack = Field(default_factory=TextBack)
     quiet_hours: QuietHoursSettings = Field(default_factory=QuietHoursSettings)
     follow_ups: FollowUps = Field(default_factory=FollowUps)
@@ -409,7 +429,7 @@ class _Loader:
             self.issue("", f"cannot read {where}: {exc.strerror}")
             return None
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -543,13 +563,17 @@ class _Loader:
             if not isinstance(raw, dict) or not isinstance(raw.get("use"), str):
                 ok = False  # the structural check reports it
                 continue
-            options = {key: value for key, value in raw.items() if key not in {"use", "fallbacks"}}
+            options = {
+                key: value for key, value in raw.items() if key not in _SELECTION_KEYS[kind]
+            }
             try:
                 cls = self.plugins.provider(kind, raw["use"])
             except LookupError as exc:
                 self.issue(f"{prefix}.{path}.use", str(exc), file)
                 ok = False
                 continue
+            if kind == Kind.SINK and not self._offers(cls, raw, f"{prefix}.{path}.on", file):
+                ok = False
             try:
                 found[path] = cls.Config.model_validate(options)
             except ValidationError as exc:
@@ -559,6 +583,47 @@ class _Loader:
                     )
                 ok = False
         return found if ok else None
+
+
+    def _offers(self, cls: type[Any], raw: dict[Any, Any], path: str, file: str | None) -> bool:
+        """A sink's ``on`` names only events its class sends."""
+        wanted = raw.get("on")
+        if not isinstance(wanted, list):
+            return True  # absent, or the structural check reports it
+        offered: frozenset[EventKind] = getattr(cls, "events", NOTIFICATIONS)
+        try:
+            extra = sorted(parse_kinds(wanted) - offered)
+        except ValueError:
+            return True  # the selection's own model reports unknown names
+        if extra:
+            self.issue(
+                path,
+                f"sink {raw['use']!r} does not take {', '.join(extra)};"
+                f" it takes {', '.join(sorted(offered))}",
+                file,
+            )
+            return False
+        return True
+
+
+#: Keys of a selection that are the hub's, not the plugin's settings.
+_SELECTION_KEYS: dict[Kind, set[Any]] = {
+    Kind.CALL_SOURCE: {"use"},
+    Kind.SMS_SENDER: {"use", "fallbacks"},
+    Kind.REPLY_PARSER: {"use"},
+    Kind.SINK: {"use", "on"},
+}
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that keys are names: YAML 1.1 reads a sink's ``on:`` (and
+    ``yes:``, ``off:``...) as a boolean."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag == "tag:yaml.org,2002:bool":
+                key.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep)
 
 
 def _raw_selections(data: dict[str, Any]) -> Iterator[tuple[str, Kind, Any]]:
