@@ -19,19 +19,6 @@ PLUGINS = ROOT / "plugins"
 #: What a plugin may import of the hub: the package itself and its shipped test kit.
 ALLOWED = {"hub", "hub.testing"}
 
-#: Plugin test modules still reading hub internals, until the test kit offers what they need
-#: (the kit's branch moves them onto ``hub.testing``). Only ever shrink this: an entry that no
-#: longer imports what it lists fails ``test_the_pending_list_is_not_stale``.
-PENDING: dict[str, set[str]] = {
-    "plugins/twilio/tests/test_calls.py": {"hub.models"},
-    "plugins/twilio/tests/test_config.py": {"hub.cli"},
-    "plugins/twilio/tests/test_messaging.py": {"hub.models"},
-    "plugins/twilio/tests/test_signatures.py": {"hub.models"},
-    "plugins/vonage/tests/test_calls.py": {"hub.models"},
-    "plugins/vonage/tests/test_config.py": {"hub.cli", "hub.config", "hub.plugins"},
-    "plugins/vonage/tests/test_texts.py": {"hub.models"},
-}
-
 
 def plugin_modules() -> Iterator[Path]:
     for path in sorted(PLUGINS.rglob("*.py")):
@@ -75,20 +62,9 @@ def test_plugins_import_only_the_public_api():
     offences = []
     for path in plugin_modules():
         relative = path.relative_to(ROOT).as_posix()
-        pending = PENDING.get(relative, set())
         for line, what in hub_imports(path):
-            if what not in pending:
-                offences.append(f"{relative}:{line}: imports {what}")
+            offences.append(f"{relative}:{line}: imports {what}")
     assert not offences, "plugins may import only `hub` and `hub.testing`:\n" + "\n".join(offences)
-
-
-def test_the_pending_list_is_not_stale():
-    stale = []
-    for relative, expected in PENDING.items():
-        path = ROOT / relative
-        found = {what for _, what in hub_imports(path)} if path.exists() else set()
-        stale += [f"{relative}: {what}" for what in sorted(expected - found)]
-    assert not stale, "remove these from PENDING, they are fixed:\n" + "\n".join(stale)
 
 
 def test_the_check_catches_private_reaches(tmp_path):

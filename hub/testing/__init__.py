@@ -17,7 +17,11 @@ What it gives a plugin author:
 - contract test classes to subclass, one per plugin kind: ``SmsSenderContract``,
   ``SinkContract``, ``CallSourceContract``, ``ReplyParserContract``
   (``hub.testing.contracts``);
+- ``kit.recorded`` (``Recorded(hub)`` for any hub): what the hub recorded, its calls, leads,
+  texts, opt-outs, contacts, jobs and provider events, as snapshots to assert on
+  (``hub.testing.recorded``), so a plugin's tests need none of the hub's models;
 - ``run_cli(*args)``: the ``hub`` command in this process (click's ``CliRunner``);
+  ``config_issues(path)``: what loading a hub.yaml refuses, as ``(path, message)``;
 - ``Clock`` / ``ManualClock``;
 - fixtures ``hub_dir`` (a temporary directory for hub.yaml) and ``postgres_url``.
 """
@@ -30,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from hub.clock import Clock, ManualClock
-from hub.testing.cli import CliResult, run_cli
+from hub.testing.cli import CliResult, config_issues, run_cli
 from hub.testing.config import DEFAULT_SECRET, business, free_port, signed_call, write_config
 from hub.testing.contracts import (
     CallSourceContract,
@@ -59,6 +63,13 @@ from hub.testing.local import (
 )
 from hub.testing.memory import MemoryOutbox, MemoryPlugin, MemorySender, MemorySink
 from hub.testing.postgres import POSTGRES_SERVER, throwaway_postgres
+from hub.testing.recorded import (
+    Recorded,
+    RecordedContact,
+    RecordedJob,
+    RecordedMessage,
+    RecordedOptOut,
+)
 from hub.testing.server import HubClient, RunningHub, eventually, running_hub
 
 __all__ = [
@@ -79,6 +90,11 @@ __all__ = [
     "MemoryPlugin",
     "MemorySender",
     "MemorySink",
+    "Recorded",
+    "RecordedContact",
+    "RecordedJob",
+    "RecordedMessage",
+    "RecordedOptOut",
     "RecordedRequest",
     "ReplyParserContract",
     "RunningHub",
@@ -88,6 +104,7 @@ __all__ = [
     "SmsSenderContract",
     "WebhookRequest",
     "business",
+    "config_issues",
     "eventually",
     "free_port",
     "hub_dir",

@@ -1,11 +1,13 @@
 """The ``hub`` command, run in this process (click's ``CliRunner``) instead of a subprocess:
-the same arguments, exit code and output, without paying the interpreter's start-up per call."""
+the same arguments, exit code and output, without paying the interpreter's start-up per call;
+and ``config_issues(path)``, what loading a hub.yaml refuses, setting by setting."""
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -18,6 +20,11 @@ class CliResult:
     returncode: int
     stdout: str
     stderr: str
+
+    @property
+    def output(self) -> str:
+        """Both streams, stdout then stderr: for what must show (or never show) in either."""
+        return self.stdout + self.stderr
 
 
 def run_cli(*args: str, env: Mapping[str, str | None] | None = None) -> CliResult:
@@ -32,3 +39,19 @@ def run_cli(*args: str, env: Mapping[str, str | None] | None = None) -> CliResul
         details = "".join(traceback.format_exception(result.exception))
         raise AssertionError(f"`hub {' '.join(args)}` raised:\n{details}")
     return CliResult(tuple(args), result.exit_code, result.stdout, result.stderr)
+
+
+def config_issues(config_path: Path | str) -> list[tuple[str, str]]:
+    """What loading ``config_path`` with the installed plugins refuses, as ``(path, message)``
+    (``("businesses.acme.sms_sender.api_key", "...")``), in the order found; ``[]`` when it
+    loads. These are the settings errors ``hub check`` prints first; the command goes on to
+    check what needs the whole hub (a provider's ``problems()``, the templates): for those,
+    ``run_cli("check", "--config", str(path))``."""
+    from hub.config import ConfigError, load_config
+    from hub.plugins import load_plugins
+
+    try:
+        load_config(config_path, load_plugins())
+    except ConfigError as error:
+        return [(issue.path, issue.message) for issue in error.issues]
+    return []

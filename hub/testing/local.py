@@ -8,6 +8,7 @@ left to happen later, and nothing is waited for.
         await kit.run_due_jobs()
         assert [t.to for t in kit.outbox.texts] == ["+15125550123"]
         await kit.advance(hours=2)          # a ManualClock moves, then due jobs run
+        call = await kit.recorded.call()    # what the hub stored (``hub.testing.recorded``)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hub.clock import Clock, ManualClock
 from hub.plugins import load_plugins
 from hub.runtime import Hub
 from hub.testing.memory import MemoryOutbox, MemoryPlugin
+from hub.testing.recorded import Recorded
 from hub.testing.server import HubClient
 from hub.worker import Worker
 
@@ -63,6 +65,12 @@ class InProcessHub(HubClient):
     @property
     def clock(self) -> Clock:
         return self.hub.clock
+
+    @property
+    def recorded(self) -> Recorded:
+        """What this hub recorded: its calls, leads, texts, opt-outs, contacts and jobs, as
+        snapshots to assert on (``hub.testing.recorded.Recorded``)."""
+        return Recorded(self.hub)
 
     @property
     def client(self) -> httpx.AsyncClient:  # type: ignore[override]

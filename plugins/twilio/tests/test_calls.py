@@ -15,8 +15,6 @@ from hub_twilio.testing import (
     twilio_hub,
 )
 
-from hub.models import Call, Lead
-
 
 def twiml(response) -> ET.Element:
     assert response.status_code == 200, response.text
@@ -53,7 +51,7 @@ async def test_forward_rings_the_owner_and_an_answered_call_gets_no_text(hub_dir
         assert final.status_code == 204
 
         await no_more_texts(running, fake_twilio, 0)
-        stored = await Call.get(provider_call_id=call.sid)
+        stored = await running.recorded.call(call.sid)
         assert stored.outcome == "answered" and stored.skipped_reason == "answered"
         assert running.outbox.notifications == []
 
@@ -75,7 +73,7 @@ async def test_forward_owner_did_not_take_the_call_caller_is_texted(
         assert "Sorry we missed your call" in text["Body"]
         assert text["StatusCallback"] == hooks.url("sms-status")
         await running.wait_for(lambda: running.outbox.notifications)
-        assert (await Call.get(provider_call_id=call.sid)).outcome == "missed"
+        assert (await running.recorded.call(call.sid)).outcome == "missed"
 
         # Twilio reports the end of the call too; it is the same call, not a second one.
         await hooks.post(running.client, "call-status", call.status("completed", duration=25))
@@ -112,7 +110,7 @@ async def test_screened_call_taken_by_the_owners_voicemail_is_missed(hub_dir, fa
         await hooks.post(running.client, "dial", outcome)
         await running.wait_for(lambda: fake_twilio.texts)
         assert fake_twilio.texts[0]["To"] == DEFAULT_CALLER
-        assert (await Call.get(provider_call_id=call.sid)).outcome == "missed"
+        assert (await running.recorded.call(call.sid)).outcome == "missed"
 
 
 async def test_screened_call_the_owner_accepts_is_answered(hub_dir, fake_twilio):
@@ -134,7 +132,7 @@ async def test_screened_call_the_owner_accepts_is_answered(hub_dir, fake_twilio)
         await hooks.post(running.client, "call-status", call.status("completed", duration=200))
         await hooks.post(running.client, "dial", call.dial("completed", duration=190))
         await no_more_texts(running, fake_twilio, 0)
-        assert (await Call.get(provider_call_id=call.sid)).outcome == "answered"
+        assert (await running.recorded.call(call.sid)).outcome == "answered"
 
 
 async def test_answered_unscreened_call_whose_end_arrives_before_the_dial_action(
@@ -152,7 +150,7 @@ async def test_answered_unscreened_call_whose_end_arrives_before_the_dial_action
         await hooks.post(running.client, "call-status", call.status("completed", duration=60))
         await hooks.post(running.client, "dial", call.dial("completed", duration=58))
         await no_more_texts(running, fake_twilio, 0)
-        assert (await Call.get(provider_call_id=call.sid)).outcome == "answered"
+        assert (await running.recorded.call(call.sid)).outcome == "answered"
 
 
 async def test_caller_hangs_up_while_the_owners_phone_rings(hub_dir, fake_twilio):
@@ -173,7 +171,7 @@ async def test_caller_hangs_up_while_the_owners_phone_rings(hub_dir, fake_twilio
         )
         assert late.status_code == 200
         await no_more_texts(running, fake_twilio, 1)
-        assert await Call.filter(provider_call_id=call.sid).count() == 1
+        assert len(await running.recorded.calls(provider_call_id=call.sid)) == 1
 
 
 async def test_catch_mode_every_forwarded_call_is_missed_and_keeps_its_voicemail(
@@ -194,7 +192,7 @@ async def test_catch_mode_every_forwarded_call_is_missed_and_keeps_its_voicemail
         await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         assert fake_twilio.texts[0]["To"] == DEFAULT_CALLER
 
-        stored = await Call.get(provider_call_id=call.sid)
+        stored = await running.recorded.call(call.sid)
         assert stored.outcome == "voicemail"
         assert stored.forwarded_from == published
         assert stored.recording_url == recording["RecordingUrl"]
@@ -223,7 +221,7 @@ async def test_catch_mode_voicemail_arriving_after_the_calls_end_is_kept(hub_dir
         await hooks.post(
             running.client, record.get("recordingStatusCallback"), call.recording_status(url)
         )
-        stored = await Call.get(provider_call_id=call.sid)
+        stored = await running.recorded.call(call.sid)
         assert stored.recording_url == url and stored.forwarded_from == "+15125550111"
         await no_more_texts(running, fake_twilio, 1)
 
@@ -241,7 +239,7 @@ async def test_after_hours_the_owner_is_not_rung_and_the_caller_is_texted(hub_di
         await hooks.post(running.client, "call-status", call.status("completed", duration=9))
         await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         assert "We're closed right now" in fake_twilio.texts[0]["Body"]
-        stored = await Call.get(provider_call_id=call.sid)
+        stored = await running.recorded.call(call.sid)
         assert stored.after_hours and stored.outcome == "after_hours"
         assert stored.recording_url is None
         assert running.outbox.notifications[0].subject.startswith("After-hours call")
@@ -254,7 +252,7 @@ async def test_after_hours_voicemail_is_kept_on_the_call(hub_dir, fake_twilio):
         recording = call.recording()
         await hooks.post(running.client, record.get("action"), recording)
         await running.wait_for(lambda: running.outbox.notifications)
-        stored = await Call.get(provider_call_id=call.sid)
+        stored = await running.recorded.call(call.sid)
         assert stored.after_hours and stored.recording_url == recording["RecordingUrl"]
         assert len(fake_twilio.texts) == 1
         assert "We're closed right now" in fake_twilio.texts[0]["Body"]
@@ -281,8 +279,8 @@ async def test_same_missed_call_webhook_three_times_at_once_sends_one_text(hub_d
         assert [r.status_code for r in responses] == [200, 200, 200]
         await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         await no_more_texts(running, fake_twilio, 1)
-        assert await Call.all().count() == 1
-        assert (await Lead.get(phone=DEFAULT_CALLER)).call_count == 1
+        assert len(await running.recorded.calls()) == 1
+        assert (await running.recorded.lead(DEFAULT_CALLER)).call_count == 1
         assert len(running.outbox.notifications) == 1
 
 
@@ -292,4 +290,4 @@ async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir, fa
             running.client, "voice", hooks.call(called="+15125559999").voice()
         )
         assert response.status_code == 403
-        assert await Call.all().count() == 0
+        assert await running.recorded.calls() == []

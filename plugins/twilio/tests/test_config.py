@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
 from hub_twilio.testing import DEFAULT_ACCOUNT_SID, twilio_business
 
-from hub.cli import main
-from hub.testing import write_config
+from hub.testing import run_cli, write_config
 
 TOKEN = "feedfacefeedfacefeedfacefeedface"
 
@@ -18,8 +16,8 @@ def check(directory: Path, acme: dict[str, Any], monkeypatch) -> tuple[int, str]
     monkeypatch.setenv("ACME_TWILIO_TOKEN", TOKEN)
     acme = {**acme, "sinks": [{"use": "log"}]}
     path = write_config(directory, {"acme": acme})
-    result = CliRunner().invoke(main, ["check", "--config", str(path)])
-    return result.exit_code, result.output
+    result = run_cli("check", "--config", str(path))
+    return result.returncode, result.output
 
 
 def test_a_complete_twilio_setup_passes(hub_dir, monkeypatch):

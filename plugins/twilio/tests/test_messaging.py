@@ -16,8 +16,7 @@ from hub_twilio.testing import (
     twilio_hub,
 )
 
-from hub.models import Contact, Job, Message, OptOut
-from hub.testing import ManualClock, ScriptedResponse
+from hub.testing import InProcessHub, ManualClock, ScriptedResponse
 
 OTHER_CALLER = "+15125550177"
 
@@ -29,9 +28,10 @@ async def missed_call(running, hooks: TwilioWebhooks, caller: str = DEFAULT_CALL
     assert response.status_code == 200, response.text
 
 
-async def retry_scheduled() -> None:
+async def retry_scheduled(running: InProcessHub) -> None:
     """The text-back job failed its attempt and waits for the next one."""
-    assert await Job.filter(kind="text_back", state="available", attempt__gt=0).exists()
+    waiting = await running.recorded.jobs(kind="text_back", state="available")
+    assert any(job.attempt > 0 for job in waiting), waiting
 
 
 async def settled(running, fake: FakeTwilio, creates: int) -> None:
@@ -44,7 +44,7 @@ async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(hub_d
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
         await running.wait_for(lambda: len(running.outbox.notifications) == 1)
-        text_back = await Message.get(direction="out")
+        text_back = await running.recorded.message(direction="out")
 
         sms = hooks.sms(DEFAULT_CALLER, "Water heater is leaking, today please")
         response = await hooks.post(running.client, "sms", sms)
@@ -54,7 +54,7 @@ async def test_customer_reply_lands_in_the_conversation_and_gets_an_answer(hub_d
         again = await hooks.post(running.client, "sms", sms)  # Twilio retried it
         assert again.status_code == 200
 
-        inbound = await Message.filter(direction="in")
+        inbound = await running.recorded.messages(direction="in")
         assert len(inbound) == 1 and inbound[0].provider_message_id == sms["MessageSid"]
         assert inbound[0].lead_id == text_back.lead_id  # the same conversation
         # The hub answers (a question for what is missing, or the owner's summary), once.
@@ -76,7 +76,7 @@ async def test_stop_through_twilio_opts_out_without_a_second_confirmation(hub_di
         stop = hooks.sms(DEFAULT_CALLER, "Stop", opt_out_type="STOP")
         assert (await hooks.post(running.client, "sms", stop)).status_code == 200
         await settled(running, fake_twilio, 1)
-        opt_out = await OptOut.get(phone=DEFAULT_CALLER)
+        opt_out = await running.recorded.opt_out(DEFAULT_CALLER)
         assert opt_out.active and opt_out.source == "provider"
 
         # They call again: no text, and the owner is told why.
@@ -94,9 +94,9 @@ async def test_twilio_21610_marks_the_caller_opted_out_and_is_not_retried(hub_di
         assert "opted out" in running.outbox.notifications[0].text
         await settled(running, fake_twilio, 1)
         assert fake_twilio.texts == []
-        opt_out = await OptOut.get(phone=OTHER_CALLER)
+        opt_out = await running.recorded.opt_out(OTHER_CALLER)
         assert opt_out.active and opt_out.source == "provider_error"
-        message = await Message.get(phone=OTHER_CALLER)
+        message = await running.recorded.message(phone=OTHER_CALLER)
         assert message.status == "failed" and message.error_code == "21610"
 
         await missed_call(running, hooks, OTHER_CALLER)
@@ -108,7 +108,7 @@ async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, fake_twi
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
         await running.wait_for(lambda: running.outbox.notifications)
-        message = await Message.get(direction="out")
+        message = await running.recorded.message(direction="out")
         assert message.status == "queued"  # what Twilio answered the create with
         sid = message.provider_message_id
         assert sid and sid.startswith("SM")
@@ -116,15 +116,14 @@ async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, fake_twi
         for status in ("delivered", "sent", "sending", "delivered"):
             response = await hooks.post(running.client, "sms-status", hooks.sms_status(sid, status))
             assert response.status_code == 204
-        await message.refresh_from_db()
-        assert message.status == "delivered"
+        assert (await running.recorded.message(message.id)).status == "delivered"
 
 
 async def test_undelivered_to_a_landline_tells_the_owner_to_call(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
         await missed_call(running, hooks)
         await running.wait_for(lambda: running.outbox.notifications)
-        sid = (await Message.get(direction="out")).provider_message_id
+        sid = (await running.recorded.message(direction="out")).provider_message_id
 
         await hooks.post(running.client, "sms-status", hooks.sms_status(sid, "sent"))
         status = hooks.sms_status(sid, "undelivered", error_code="30006")
@@ -132,8 +131,8 @@ async def test_undelivered_to_a_landline_tells_the_owner_to_call(hub_dir, fake_t
         await running.wait_for(lambda: len(running.outbox.notifications) == 2)
         assert running.outbox.notifications[1].kind == "cannot_text"
         assert "cannot receive texts" in running.outbox.notifications[1].text
-        assert (await Contact.get(phone=DEFAULT_CALLER)).can_receive_sms is False
-        assert (await Message.get(direction="out")).status == "undelivered"
+        assert (await running.recorded.contact(DEFAULT_CALLER)).can_receive_sms is False
+        assert (await running.recorded.message(direction="out")).status == "undelivered"
 
 
 async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake_twilio):
@@ -150,16 +149,16 @@ async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake_twi
         await missed_call(running, hooks)
         for attempt in (1, 2, 3):
             await running.wait_for(lambda n=attempt: len(fake_twilio.creates) == n)
-            await retry_scheduled()
+            await retry_scheduled(running)
             # Nothing is recorded as sent until a send succeeds; the job keeps the error.
-            assert not await Message.filter(direction="out").exists()
+            assert await running.recorded.messages(direction="out") == []
             assert running.outbox.notifications == []
             clock.advance(timedelta(minutes=2))  # past the retry's backoff
 
         await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         await settled(running, fake_twilio, 4)
         assert len(fake_twilio.texts) == 1
-        message = await Message.get(direction="out")
+        message = await running.recorded.message(direction="out")
         assert message.provider_message_id and message.provider == "twilio"
         assert "texted them back" in running.outbox.notifications[0].text
 
@@ -184,7 +183,7 @@ async def test_line_type_check_skips_landlines_and_remembers_what_it_found(hub_d
         assert [r.path for r in fake_twilio.lookups] == [f"/v2/PhoneNumbers/{OTHER_CALLER}"]
         assert fake_twilio.lookups[0].query == {"Fields": "line_type_intelligence"}
         assert fake_twilio.creates == []
-        assert (await Contact.get(phone=OTHER_CALLER)).line_type == "landline"
+        assert (await running.recorded.contact(OTHER_CALLER)).line_type == "landline"
 
         # A mobile caller is looked up once; the hub's next text to them uses what it found.
         await missed_call(running, hooks, DEFAULT_CALLER)
@@ -192,7 +191,7 @@ async def test_line_type_check_skips_landlines_and_remembers_what_it_found(hub_d
         await hooks.post(running.client, "sms", hooks.sms(DEFAULT_CALLER, "HELP"))
         await running.wait_for(lambda: len(fake_twilio.texts) == 2)
         assert len(fake_twilio.lookups) == 2
-        assert (await Contact.get(phone=DEFAULT_CALLER)).line_type == "mobile"
+        assert (await running.recorded.contact(DEFAULT_CALLER)).line_type == "mobile"
 
 
 async def test_line_type_lookup_down_still_texts(hub_dir, fake_twilio):
@@ -203,7 +202,7 @@ async def test_line_type_lookup_down_still_texts(hub_dir, fake_twilio):
         await running.wait_for(lambda: fake_twilio.texts)
         assert len(fake_twilio.lookups) == 1
         # Nothing was learnt, so the next text asks again.
-        assert (await Contact.get(phone=DEFAULT_CALLER)).line_type is None
+        assert (await running.recorded.contact(DEFAULT_CALLER)).line_type is None
 
 
 @pytest.mark.parametrize(
@@ -222,6 +221,6 @@ async def test_refused_texts_are_not_retried_and_the_owner_hears_why(
         await running.wait_for(lambda: running.outbox.notifications)
         assert owner_hears in running.outbox.notifications[0].text
         await settled(running, fake_twilio, 1)
-        message = await Message.get(direction="out")
+        message = await running.recorded.message(direction="out")
         assert message.status == "failed" and message.error_code == str(code)
-        assert (await Contact.get(phone=DEFAULT_CALLER)).can_receive_sms is can_receive
+        assert (await running.recorded.contact(DEFAULT_CALLER)).can_receive_sms is can_receive

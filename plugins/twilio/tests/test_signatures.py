@@ -6,16 +6,14 @@ import pytest
 from hub_twilio.testing import DEFAULT_CALLER, TwilioWebhooks, twilio_hub
 from twilio.request_validator import HMAC_SHA256
 
-from hub.models import Call, InboxEvent, Message
-
 SHARED_KEY = ("webhooks_sharedkey_0123", "a-shared-key-secret-4567")
 
 
 async def nothing_happened(running, fake) -> None:
     await running.run_due_jobs()
-    assert await Call.all().count() == 0
-    assert await Message.all().count() == 0
-    assert await InboxEvent.all().count() == 0
+    assert await running.recorded.calls() == []
+    assert await running.recorded.messages() == []
+    assert await running.recorded.provider_events() == []
     assert fake.creates == []
 
 
@@ -130,4 +128,4 @@ async def test_every_value_of_a_repeated_field_is_signed(hub_dir, fake_twilio):
         body = signed.body + b"&Tag=a"
         response = await running.client.post(signed.target, content=body, headers=signed.headers)
         assert response.status_code == 403
-        assert await Message.filter(direction="in").count() == 1
+        assert len(await running.recorded.messages(direction="in")) == 1

@@ -19,7 +19,7 @@ from hub_vonage.testing import (
     vonage_business,
 )
 
-from hub.models import Call, Lead, Message
+from hub import CallView
 from hub.testing import InProcessHub, in_process_hub, write_config
 
 
@@ -39,8 +39,8 @@ async def sent(running: InProcessHub, fake: FakeVonage, count: int) -> list[Sent
     return list(fake.texts)
 
 
-async def only_call() -> Call:
-    calls = await Call.all()
+async def only_call(running: InProcessHub) -> CallView:
+    calls = await running.recorded.calls()
     assert len(calls) == 1, calls
     return calls[0]
 
@@ -61,7 +61,7 @@ async def test_answer_rings_the_owner_with_a_timeout_and_a_synchronous_event_url
         assert connect["machineDetection"] == "continue"
         assert connect["eventUrl"][0].startswith(f"{running.url}/hooks/acme/vonage/event?")
         assert "leg=owner" in connect["eventUrl"][0]
-        assert await Call.all().count() == 0  # nothing is decided until the owner's leg says
+        assert await running.recorded.calls() == []  # nothing is decided until the owner's leg says
 
 
 async def test_answered_call_sends_no_text(hub_dir, fake):
@@ -69,9 +69,9 @@ async def test_answered_call_sends_no_text(hub_dir, fake):
         await story.answered_call(CALLER)
         await running.run_due_jobs()
         assert fake.texts == []
-        call = await only_call()
+        call = await only_call(running)
         assert call.outcome == "answered" and call.skipped_reason == "answered"
-        assert await Lead.all().count() == 0
+        assert await running.recorded.leads() == []
 
 
 async def test_answered_call_whose_caller_hangs_up_first_is_still_answered(hub_dir, fake):
@@ -88,7 +88,7 @@ async def test_answered_call_whose_caller_hangs_up_first_is_still_answered(hub_d
             assert (await request.send(story.client)).status_code < 300
         await running.run_due_jobs()
         assert fake.texts == []
-        assert (await only_call()).outcome == "answered"
+        assert (await only_call(running)).outcome == "answered"
 
 
 async def test_no_answer_texts_the_caller_back_through_vonage(hub_dir, fake):
@@ -102,13 +102,13 @@ async def test_no_answer_texts_the_caller_back_through_vonage(hub_dir, fake):
         assert text.api == "sms"
         assert text.to == "15125550123" and text.sender == "15125550100"  # no '+' either way
         assert "Acme Plumbing" in text.body and "STOP" in text.body
-        message = await Message.get(direction="out")  # recorded after the send
+        message = await running.recorded.message(direction="out")  # recorded after the send
         assert text.client_ref.startswith(f"{message.source_key}#")
         assert text.callback == f"{running.url}/hooks/acme/vonage/sms-status"
         assert text.request.headers["content-type"].startswith("application/x-www-form-urlencoded")
         await running.wait_for(lambda: running.outbox.notifications)
-        assert (await Message.get(id=message.id)).status == "sent"
-        call = await only_call()
+        assert (await running.recorded.message(message.id)).status == "sent"
+        call = await only_call(running)
         assert (
             call.outcome == "missed"
             and call.caller == CALLER
@@ -120,7 +120,7 @@ async def test_busy_owner_means_missed(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         await story.missed_call(CALLER, how="busy")
         await sent(running, fake, 1)
-        assert (await only_call()).outcome == "missed"
+        assert (await only_call(running)).outcome == "missed"
 
 
 async def test_every_unanswered_owner_state_means_missed(hub_dir, fake):
@@ -143,7 +143,7 @@ async def test_answering_machine_on_the_owners_phone_means_missed(hub_dir, fake)
         await story.missed_call(CALLER, how="machine")  # answered, then machine, then completed
         [text] = await sent(running, fake, 1)
         assert text.to == "15125550123"
-        assert (await only_call()).outcome == "missed"
+        assert (await only_call(running)).outcome == "missed"
 
 
 async def test_caller_hanging_up_while_it_rings_means_missed(hub_dir, fake):
@@ -153,7 +153,7 @@ async def test_caller_hanging_up_while_it_rings_means_missed(hub_dir, fake):
         await sent(running, fake, 1)
         await running.run_due_jobs()
         assert len(fake.texts) == 1
-        assert (await only_call()).outcome == "missed"
+        assert (await only_call(running)).outcome == "missed"
 
 
 async def test_caller_leg_completing_with_no_owner_event_means_missed(hub_dir, fake):
@@ -186,7 +186,7 @@ async def test_screening_voicemail_that_presses_nothing_means_missed(hub_dir, fa
         )
         await running.run_due_jobs()
         assert len(fake.texts) == 1
-        assert (await only_call()).outcome == "missed"
+        assert (await only_call(running)).outcome == "missed"
 
 
 async def test_screening_owner_pressing_1_means_answered(hub_dir, fake):
@@ -197,7 +197,7 @@ async def test_screening_owner_pressing_1_means_answered(hub_dir, fake):
         assert "Press 1" in screen.json()[0]["text"]
         await running.run_due_jobs()
         assert fake.texts == []
-        assert (await only_call()).outcome == "answered"
+        assert (await only_call(running)).outcome == "answered"
 
 
 # -- nobody is rung -------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ async def test_catch_mode_never_rings_and_texts_every_caller(hub_dir, fake):
         assert "/hooks/acme/vonage/recording?" in trace.answer_ncco[1]["eventUrl"][0]
         [text] = await sent(running, fake, 1)
         assert text.to == "15125550123"
-        call = await only_call()
+        call = await only_call(running)
         assert call.outcome == "missed" and not call.after_hours
         # The voicemail's recording arrives later: the call was already reported; no new text.
         recording = await story.webhooks.recording(trace.answer_ncco[1]["eventUrl"][0]).send(
@@ -219,7 +219,7 @@ async def test_catch_mode_never_rings_and_texts_every_caller(hub_dir, fake):
         assert recording.status_code == 204
         await story.webhooks.caller_event(trace.call_id, "completed").send(story.client)
         await running.run_due_jobs()
-        assert len(fake.texts) == 1 and await Call.all().count() == 1
+        assert len(fake.texts) == 1 and len(await running.recorded.calls()) == 1
 
 
 async def test_catch_mode_without_voicemail_only_talks(hub_dir, fake):
@@ -239,7 +239,7 @@ async def test_after_hours_call_gets_a_message_and_the_after_hours_text(hub_dir,
         assert all(a["action"] != "connect" for a in trace.answer_ncco)
         [text] = await sent(running, fake, 1)
         assert text.to == "15125550123"
-        call = await only_call()
+        call = await only_call(running)
         assert call.after_hours and call.outcome == "after_hours"
 
 
@@ -257,8 +257,8 @@ async def test_same_event_delivered_three_times_at_once_texts_once(hub_dir, fake
         await sent(running, fake, 1)
         await running.run_due_jobs()
         assert len(fake.texts) == 1
-        assert await Call.all().count() == 1
-        assert await Message.filter(direction="out").count() == 1
+        assert len(await running.recorded.calls()) == 1
+        assert len(await running.recorded.messages(direction="out")) == 1
 
 
 async def test_unsigned_or_badly_signed_voice_webhooks_are_refused_and_nothing_is_stored(
@@ -280,7 +280,7 @@ async def test_unsigned_or_badly_signed_voice_webhooks_are_refused_and_nothing_i
         response = await running.client.post(genuine.url, content=tampered, headers=genuine.headers)
         assert response.status_code == 403 and "payload_hash" in response.text
         await running.run_due_jobs()
-        assert await Call.all().count() == 0
+        assert await running.recorded.calls() == []
         assert fake.texts == []
 
 
@@ -297,7 +297,7 @@ async def test_answer_for_a_number_the_business_does_not_own_is_refused(hub_dir,
         stranger = VonageWebhooks(number="+15125559999")
         response = await stranger.answer("c1").send(running.client)
         assert response.status_code == 403
-        assert await Call.all().count() == 0
+        assert await running.recorded.calls() == []
 
 
 async def test_answer_by_post_json_works_too(hub_dir, fake):

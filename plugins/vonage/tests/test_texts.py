@@ -21,8 +21,7 @@ from hub_vonage.testing import (
 )
 
 from hub import OutboundSms, RecipientIssue, SendStatus
-from hub.models import Contact, Message, OptOut
-from hub.testing import InProcessHub, in_process_hub, make_hub, write_config
+from hub.testing import InProcessHub, RecordedMessage, in_process_hub, make_hub, write_config
 
 
 @contextlib.asynccontextmanager
@@ -48,13 +47,13 @@ async def sent(running: InProcessHub, fake: FakeVonage, count: int) -> list[Sent
 
 async def texted_back(
     running: InProcessHub, fake: FakeVonage, story: CallDriver, caller: str = CALLER
-) -> Message:
+) -> RecordedMessage:
     """A missed call and its text-back; the outbound message, recorded as sent."""
     before = len(fake.texts)
     await story.missed_call(caller)
     await sent(running, fake, before + 1)
     reference = fake.texts[before].client_ref  # the hub's reference for this text
-    message = await Message.get(source_key=(reference or "").split("#")[0])
+    message = await running.recorded.message(source_key=(reference or "").split("#")[0])
     assert message.provider_message_id is not None
     return message
 
@@ -97,7 +96,7 @@ async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake):
         assert running.outbox.notifications
         assert len(fake.requests_to("/sms/json")) == 3  # two 503s, then the one that went
         assert len(fake.texts) == 1
-        message = await Message.get(direction="out")
+        message = await running.recorded.message(direction="out")
         assert message.status == "sent" and message.provider_message_id == text.message_id
         assert running.outbox.notifications[0].kind == "new_lead"
 
@@ -118,7 +117,7 @@ async def test_rejected_send_fails_and_the_owner_hears_it(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         await story.missed_call(CALLER)
         await running.wait_for(lambda: running.outbox.notifications)
-        message = await Message.get(direction="out")
+        message = await running.recorded.message(direction="out")
         assert message.status == "failed" and message.error_code == "15"
         assert "Illegal Sender Address" in (message.error or "")
         assert len(fake.requests_to("/sms/json")) == 1  # not retried
@@ -194,11 +193,12 @@ async def test_reply_in_every_webhook_shape_lands_in_the_lead(hub_dir, fake, sha
         await texted_back(running, fake, story)
         response = await story.reply(CALLER, "Water heater is leaking, 78701 & urgent", shape=shape)
         assert response.status_code == 204  # stored before the answer: no waiting needed
-        reply = await Message.get(direction="in")
+        reply = await running.recorded.message(direction="in")
         assert reply.body == "Water heater is leaking, 78701 & urgent"
         assert reply.phone == CALLER and reply.business_number == "+15125550100"
         assert reply.provider == "vonage"
-        assert reply.lead_id == (await Message.get(direction="out")).lead_id  # same conversation
+        text_back = await running.recorded.message(direction="out")
+        assert reply.lead_id == text_back.lead_id  # same conversation
 
 
 async def test_same_inbound_text_three_times_at_once_is_one_message(hub_dir, fake):
@@ -206,7 +206,7 @@ async def test_same_inbound_text_three_times_at_once_is_one_message(hub_dir, fak
         request = story.webhooks.inbound_sms(CALLER, "Need a plumber")
         responses = await asyncio.gather(*(request.send(running.client) for _ in range(3)))
         assert [r.status_code for r in responses] == [204, 204, 204]
-        assert await Message.filter(direction="in").count() == 1
+        assert len(await running.recorded.messages(direction="in")) == 1
 
 
 async def test_multipart_text_is_reassembled_whatever_the_order(hub_dir, fake, database):
@@ -220,12 +220,12 @@ async def test_multipart_text_is_reassembled_whatever_the_order(hub_dir, fake, d
         shuffled = [requests[2], requests[0], requests[2], requests[1]]  # one part re-sent
         for request in shuffled:
             assert (await request.send(running.client)).status_code == 204
-        messages = await Message.filter(direction="in")
+        messages = await running.recorded.messages(direction="in")
         assert len(messages) == 1
         assert messages[0].body == "".join(parts)
         # Vonage re-sending a part afterwards changes nothing.
         assert (await requests[1].send(running.client)).status_code == 204
-        assert await Message.filter(direction="in").count() == 1
+        assert len(await running.recorded.messages(direction="in")) == 1
 
 
 async def test_multipart_text_with_a_part_missing_is_passed_on_after_the_wait(
@@ -240,12 +240,12 @@ async def test_multipart_text_with_a_part_missing_is_passed_on_after_the_wait(
         )
         await requests[0].send(running.client)
         await requests[2].send(running.client)
-        assert await Message.filter(direction="in").count() == 0
+        assert await running.recorded.messages(direction="in") == []
         await running.run_due_jobs()
-        assert await Message.filter(direction="in").count() == 0  # still waiting for the part
+        assert await running.recorded.messages(direction="in") == []  # still waiting for the part
         await running.advance(1)  # concat_wait
-        assert await Message.filter(direction="in").count() == 1
-        assert (await Message.get(direction="in")).body == "Leak under the sink,  […] please call"
+        [reply] = await running.recorded.messages(direction="in")
+        assert reply.body == "Leak under the sink,  […] please call"
 
 
 async def test_text_to_another_number_is_acknowledged_but_not_stored(hub_dir, fake):
@@ -253,7 +253,7 @@ async def test_text_to_another_number_is_acknowledged_but_not_stored(hub_dir, fa
         stranger = VonageWebhooks(number="+15125559999")
         response = await stranger.inbound_sms(CALLER, "hello").send(running.client)
         assert response.status_code == 204  # a 4xx would make Vonage re-send it for a day
-        assert await Message.all().count() == 0
+        assert await running.recorded.messages() == []
 
 
 async def test_binary_texts_are_ignored(hub_dir, fake):
@@ -262,7 +262,7 @@ async def test_binary_texts_are_ignored(hub_dir, fake):
             CALLER, "", extra={"type": "binary", "data": "0A0B", "udh": "050003"}
         )
         assert (await request.send(running.client)).status_code == 204
-        assert await Message.all().count() == 0
+        assert await running.recorded.messages() == []
 
 
 @pytest.mark.parametrize("shape", ["get", "form", "json"])
@@ -278,7 +278,7 @@ async def test_unsigned_or_badly_signed_texts_are_refused(hub_dir, fake, shape):
         assert (await old.send(running.client)).status_code == 403
         receipt = VonageWebhooks(secret=None).delivery_receipt("0A00000000000001", shape=shape)
         assert (await receipt.send(running.client)).status_code == 401
-        assert await Message.all().count() == 0
+        assert await running.recorded.messages() == []
 
 
 async def test_signature_method_must_match_the_dashboard(hub_dir, fake):
@@ -287,7 +287,9 @@ async def test_signature_method_must_match_the_dashboard(hub_dir, fake):
         sha256 = VonageWebhooks(method="sha256").inbound_sms(CALLER, "signed with SHA-256")
         assert (await md5hash.send(running.client)).status_code == 204
         assert (await sha256.send(running.client)).status_code == 403
-        assert [m.body for m in await Message.filter(direction="in")] == ["signed with MD5 hash"]
+        assert [m.body for m in await running.recorded.messages(direction="in")] == [
+            "signed with MD5 hash"
+        ]
 
 
 async def test_messages_api_webhooks_with_a_bad_jwt_are_refused(hub_dir, fake):
@@ -299,7 +301,7 @@ async def test_messages_api_webhooks_with_a_bad_jwt_are_refused(hub_dir, fake):
         response = await running.client.post(genuine.url, content=tampered, headers=genuine.headers)
         assert response.status_code == 403
         assert (await forged.message_status("uuid-1").send(running.client)).status_code == 403
-        assert await Message.all().count() == 0
+        assert await running.recorded.messages() == []
 
 
 # -- opt-outs and delivery receipts ---------------------------------------------------------------
@@ -313,7 +315,7 @@ async def test_stop_then_an_opt_out_error_from_vonage(hub_dir, fake):
         await story.reply(CALLER, "STOP")
         await sent(running, fake, 2)
         assert "unsubscribed" in fake.texts[1].body.lower() or "stop" in fake.texts[1].body.lower()
-        assert await OptOut.filter(phone=CALLER, active=True, source="keyword").exists()
+        assert await running.recorded.opt_outs(phone=CALLER, active=True, source="keyword")
         await story.missed_call(CALLER)
         # Another caller opted out at the carrier: Vonage accepts the text, then its receipt
         # says err-code 9. The hub records the opt-out and stops texting them too.
@@ -325,9 +327,9 @@ async def test_stop_then_an_opt_out_error_from_vonage(hub_dir, fake):
         await running.wait_for(
             lambda: any(n.kind == "cannot_text" for n in running.outbox.notifications)
         )
-        opt_out = await OptOut.get(phone=other)
+        opt_out = await running.recorded.opt_out(other)
         assert opt_out.active and opt_out.source == "provider_error"
-        stored = await Message.get(id=message.id)
+        stored = await running.recorded.message(message.id)
         assert stored.status == "undelivered" and stored.error_code == "9"
         await story.missed_call(other)
         await running.run_due_jobs()
@@ -346,10 +348,10 @@ async def test_messages_api_opt_out_and_unreachable_statuses(hub_dir, fake):
         await hooks.message_status(
             second.provider_message_id, "undeliverable", error_code="1250", to=other
         ).send(running.client)
-        assert await OptOut.filter(phone=CALLER, active=True, source="provider_error").exists()
-        assert (await Contact.get(phone=other)).can_receive_sms is False
-        assert (await Message.get(id=first.id)).status == "failed"
-        assert (await Message.get(id=second.id)).status == "undelivered"
+        assert await running.recorded.opt_outs(phone=CALLER, active=True, source="provider_error")
+        assert (await running.recorded.contact(other)).can_receive_sms is False
+        assert (await running.recorded.message(first.id)).status == "failed"
+        assert (await running.recorded.message(second.id)).status == "undelivered"
 
 
 async def test_landline_like_receipt_marks_the_number_as_unable_to_text(hub_dir, fake):
@@ -359,8 +361,8 @@ async def test_landline_like_receipt_marks_the_number_as_unable_to_text(hub_dir,
             message.provider_message_id, "failed", err_code="11", shape="form"
         )
         assert (await receipt.send(running.client)).status_code == 204
-        assert (await Contact.get(phone=CALLER)).can_receive_sms is False
-        assert (await Message.get(id=message.id)).status == "undelivered"
+        assert (await running.recorded.contact(CALLER)).can_receive_sms is False
+        assert (await running.recorded.message(message.id)).status == "undelivered"
 
 
 async def test_story_receipts_follow_the_api_that_sent(hub_dir, fake):
@@ -369,7 +371,7 @@ async def test_story_receipts_follow_the_api_that_sent(hub_dir, fake):
         async with vonage_hub(hub_dir / api, fake, api=api) as (running, story):
             message = await texted_back(running, fake, story)
             await story.delivery_receipt(fake.texts[-1], "delivered")
-            assert (await Message.get(id=message.id)).status == "delivered"
+            assert (await running.recorded.message(message.id)).status == "delivered"
 
 
 @pytest.mark.parametrize("api", ["sms", "messages"])
@@ -391,4 +393,4 @@ async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, fake, ap
         random.Random(4).shuffle(late[1:])
         for request in late:
             assert (await request.send(running.client)).status_code == 204
-        assert (await Message.get(id=message.id)).status == "delivered"
+        assert (await running.recorded.message(message.id)).status == "delivered"
