@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hub.clock import Clock, ManualClock
     from hub.context import JSON, BusinessView, HubContext, JobContext, PluginState, ProviderContext
+    from hub.events import ALL_EVENTS, LEAD_CHANGES, NOTIFICATIONS, Change, Event, EventKind
     from hub.exceptions import Refused
     from hub.hookspecs import hookimpl
     from hub.jobs import ClaimedJob, Discard, JobHandler, JobKind, Retry, Snooze
@@ -47,11 +48,12 @@ if TYPE_CHECKING:
         SendResult,
         SendStatus,
     )
-    from hub.views import CallView, LeadView
+    from hub.views import CallView, LeadView, MessageView
 
 # Each name is imported from its module on first use (PEP 562), so `import hub` costs nothing:
 # `hub --help` must not wait for Tortoise, pydantic and Starlette to load.
 _EXPORTS = {
+    "ALL_EVENTS": "hub.events",
     "BusinessView": "hub.context",
     "CallEvent": "hub.types",
     "CallOutcome": "hub.types",
@@ -59,6 +61,7 @@ _EXPORTS = {
     "CallSource": "hub.providers",
     "CallView": "hub.views",
     "CallbackWindow": "hub.types",
+    "Change": "hub.events",
     "ClaimedJob": "hub.jobs",
     "Clock": "hub.clock",
     "ConfigT": "hub.providers",
@@ -66,6 +69,8 @@ _EXPORTS = {
     "DeliveryResult": "hub.types",
     "DeliveryStatus": "hub.types",
     "Discard": "hub.jobs",
+    "Event": "hub.events",
+    "EventKind": "hub.events",
     "HubContext": "hub.context",
     "InboundSms": "hub.types",
     "Intent": "hub.types",
@@ -75,9 +80,12 @@ _EXPORTS = {
     "JobKind": "hub.jobs",
     "KeywordIntent": "hub.types",
     "Kind": "hub.providers",
+    "LEAD_CHANGES": "hub.events",
     "LeadView": "hub.views",
     "ManualClock": "hub.clock",
     "MessageStatus": "hub.types",
+    "MessageView": "hub.views",
+    "NOTIFICATIONS": "hub.events",
     "Notification": "hub.types",
     "OutboundSms": "hub.types",
     "ParseContext": "hub.types",
@@ -114,7 +122,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ALL_EVENTS",
     "JSON",
+    "LEAD_CHANGES",
+    "NOTIFICATIONS",
     "BusinessView",
     "CallEvent",
     "CallOutcome",
@@ -122,6 +133,7 @@ __all__ = [
     "CallSource",
     "CallView",
     "CallbackWindow",
+    "Change",
     "ClaimedJob",
     "Clock",
     "ConfigT",
@@ -129,6 +141,8 @@ __all__ = [
     "DeliveryResult",
     "DeliveryStatus",
     "Discard",
+    "Event",
+    "EventKind",
     "HubContext",
     "InboundSms",
     "Intent",
@@ -140,6 +154,7 @@ __all__ = [
     "LeadView",
     "ManualClock",
     "MessageStatus",
+    "MessageView",
     "Notification",
     "OutboundSms",
     "ParseContext",

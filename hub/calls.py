@@ -16,11 +16,12 @@ from typing import Any
 
 from hub.clock import Clock, to_ms
 from hub.config import Business
+from hub.events import EventKind
 from hub.exceptions import Refused
 from hub.followups import FollowUps
 from hub.jobs import ClaimedJob
 from hub.keys import TEXT_BACK, keys_for, text_back_key
-from hub.leads import business_for_job
+from hub.leads import Leads, business_for_job
 from hub.models import LeadStatus
 from hub.notifications import Notifications
 from hub.phone import caller_number
@@ -50,8 +51,10 @@ class Calls:
         texting: Texting,
         notifications: Notifications,
         followups: FollowUps,
+        leads: Leads,
     ) -> None:
         self.db = db
+        self.leads = leads
         self.jobs = jobs
         self.clock = clock
         self.templates = templates
@@ -149,6 +152,16 @@ class Calls:
         if call_id is None:
             raise Duplicate(f"call {call['provider_call_id']}")
         if caller is not None:
+            events = self.notifications
+            if caller.lead_created:
+                yield from events.emit(
+                    business, EventKind.LEAD_CREATED, caller.lead_id, cause=f"call:{call_id}",
+                    version=caller.lead_version, data={"actor": "customer", "call_id": call_id},
+                )  # fmt: skip
+            yield from events.emit(
+                business, EventKind.CALL_RECEIVED, caller.lead_id, cause=f"call:{call_id}",
+                version=caller.lead_version, data={"actor": "customer", "call_id": call_id},
+            )  # fmt: skip
             skipped = yield from self._follow_call(
                 business, caller, call_id, call, skipped, run_at_ms
             )
@@ -230,8 +243,8 @@ class Calls:
                         )
                     )  # fmt: skip
                     if lead.status == LeadStatus.NEW:
-                        await leads.change_lead(
-                            uow, lead, at=at, actor="owner", status=LeadStatus.CONTACTED
+                        await self.leads.change(
+                            uow, lead, actor="owner", status=LeadStatus.CONTACTED
                         )
         except Duplicate:
             return CallReceipt("duplicate", "outbound", skipped="outbound")

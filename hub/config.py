@@ -144,9 +144,12 @@ class SinkSelection(PluginSelection):
             parse_kinds(value)
         return value
 
-    def events(self, offered: frozenset[EventKind]) -> frozenset[EventKind]:
-        """What this selection subscribes to, of what its sink class ``offered``."""
-        return offered if self.on is None else parse_kinds(self.on) & offered
+    def events(
+        self, default: frozenset[EventKind], accepts: frozenset[EventKind]
+    ) -> frozenset[EventKind]:
+        """What this selection hears: ``on`` (of what its sink ``accepts``), else its sink
+        class's ``default``."""
+        return default if self.on is None else parse_kinds(self.on) & accepts
 
 
 class Owner(_Strict):
@@ -563,9 +566,7 @@ class _Loader:
             if not isinstance(raw, dict) or not isinstance(raw.get("use"), str):
                 ok = False  # the structural check reports it
                 continue
-            options = {
-                key: value for key, value in raw.items() if key not in _SELECTION_KEYS[kind]
-            }
+            options = {key: value for key, value in raw.items() if key not in _SELECTION_KEYS[kind]}
             try:
                 cls = self.plugins.provider(kind, raw["use"])
             except LookupError as exc:
@@ -584,13 +585,12 @@ class _Loader:
                 ok = False
         return found if ok else None
 
-
     def _offers(self, cls: type[Any], raw: dict[Any, Any], path: str, file: str | None) -> bool:
         """A sink's ``on`` names only events its class sends."""
         wanted = raw.get("on")
         if not isinstance(wanted, list):
             return True  # absent, or the structural check reports it
-        offered: frozenset[EventKind] = getattr(cls, "events", NOTIFICATIONS)
+        offered: frozenset[EventKind] = getattr(cls, "accepts", NOTIFICATIONS)
         try:
             extra = sorted(parse_kinds(wanted) - offered)
         except ValueError:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hub.types import LeadSummary, Notification
+from hub.types import Notification
+from hub.views import CallView, LeadView, MessageView
 
 
 class EventKind(enum.StrEnum):
@@ -84,27 +85,6 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class MessageInfo:
-    """A text in the conversation, as an event carries it."""
-
-    id: int
-    direction: str
-    body: str
-    purpose: str | None = None
-    provider_message_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CallInfo:
-    """A call, as an event carries it."""
-
-    id: int
-    outcome: str
-    after_hours: bool
-    skipped: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Event:
     """One event for one sink.
 
@@ -117,13 +97,13 @@ class Event:
     id: str
     business: str
     at: datetime
-    lead: LeadSummary
+    lead: LeadView
     lead_version: int
     #: Who caused it: ``customer``, ``owner``, ``cli``, ``plugin:rules``, ``system``...
     actor: str = "system"
     #: ``lead.updated``: the fields that changed; ``lead.status_changed``: ``{"status": ...}``.
     changes: Mapping[str, Change] = field(default_factory=dict)
-    message: MessageInfo | None = None
-    call: CallInfo | None = None
+    message: MessageView | None = None
+    call: CallView | None = None
     #: ``notify.*`` events: the words the core's templates made for the owner.
     notification: Notification | None = None

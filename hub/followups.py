@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from hub.clock import Clock, to_ms
 from hub.config import Business
+from hub.events import EventKind
 from hub.jobs import ClaimedJob
 from hub.keys import NUDGE, OWNER_ALERT, REMIND_OWNER, SUMMARY
 from hub.leads import lead_for_job
@@ -108,7 +109,7 @@ class FollowUps:
 
     async def send_summary(self, uow: UnitOfWork, business: Business, lead_id: int) -> None:
         """The one clean summary of a lead, once."""
-        if await deliveries.exists(uow, lead_id, SUMMARY):
+        if await deliveries.exists(uow, lead_id, EventKind.NOTIFY_SUMMARY):
             return
         await uow.run(self.jobs.cancel([f"{SUMMARY}:lead:{lead_id}"]))
         await uow.run(
@@ -136,7 +137,7 @@ class FollowUps:
     async def alert_owner(self, uow: UnitOfWork, business: Business, lead_id: int) -> None:
         """An emergency: every sink at once, flagged urgent, and the owner's phone. Once per
         lead."""
-        if await deliveries.exists(uow, lead_id, "urgent"):
+        if await deliveries.exists(uow, lead_id, EventKind.NOTIFY_URGENT):
             return
         await uow.run(
             self.notifications.enqueue(

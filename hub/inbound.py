@@ -12,6 +12,7 @@ import logging
 
 from hub.clock import Clock
 from hub.config import Business
+from hub.events import EventKind
 from hub.exceptions import Refused
 from hub.keys import reminder_keys, text_back_key
 from hub.keywords import classify_intent, is_keyword
@@ -79,7 +80,7 @@ class Inbound:
         try:
             async with self.db.transaction() as uow:
                 await contacts.record_event(uow, provider, event_key)
-                lead = await leads.open_lead(uow, business.slug, sender)
+                lead, created = await leads.open_lead(uow, business.slug, sender)
                 message = await messages.insert_inbound(
                     uow,
                     business=business.slug,
@@ -99,6 +100,21 @@ class Inbound:
                     leads.record(
                         uow.dialect, lead.id, "customer_text", at=at, actor="customer",
                         message_id=message.id, intent=str(intent) if intent else None,
+                    )
+                )  # fmt: skip
+                data = {"actor": "customer", "message_id": message.id}
+                cause = f"message:{message.id}"
+                if created:
+                    await uow.run(
+                        self.notifications.emit(
+                            business, EventKind.LEAD_CREATED, lead.id, cause=cause,
+                            version=lead.version, data=data,
+                        )
+                    )  # fmt: skip
+                await uow.run(
+                    self.notifications.emit(
+                        business, EventKind.MESSAGE_RECEIVED, lead.id, cause=cause,
+                        version=lead.version, data=data,
                     )
                 )  # fmt: skip
                 await self._act_on(uow, business, lead, message, intent, source, sms)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from hub.clock import Clock
 from hub.config import Business
+from hub.events import EventKind
 from hub.jobs import Discard
 from hub.keys import reminder_keys
 from hub.models import Lead, LeadStatus
+from hub.notifications import Notifications
 from hub.store import leads as lead_rows
 from hub.store.db import Database, UnitOfWork
 from hub.store.jobs import JobQueue
-from hub.store.leads import LeadError
+from hub.store.leads import LeadChange, LeadError
 
 __all__ = ["LeadError", "LeadStatus", "Leads", "business_for_job", "lead_for_job"]
 
@@ -33,13 +36,67 @@ async def lead_for_job(businesses: Mapping[str, Business], lead_id: int) -> tupl
 
 
 class Leads:
-    """Changes to a lead from outside a conversation (the CLI, call-backs; next the dashboard
-    and the API), through ``hub.store.leads.change_lead``."""
+    """Every change of a lead — by a reply, a call-back, the CLI, next the dashboard and the
+    API — goes through ``change``: the row, its timeline and its event, in one unit of work."""
 
-    def __init__(self, db: Database, jobs: JobQueue, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        jobs: JobQueue,
+        clock: Clock,
+        businesses: Mapping[str, Business],
+        events: Notifications,
+    ) -> None:
         self.db = db
         self.jobs = jobs
         self.clock = clock
+        self.businesses = businesses
+        self.events = events
+
+    async def change(
+        self,
+        uow: UnitOfWork,
+        lead: Lead,
+        *,
+        actor: str,
+        fields: dict[str, Any] | None = None,
+        status: LeadStatus | None = None,
+        field_actors: dict[str, str] | None = None,
+        **detail: Any,
+    ) -> LeadChange | None:
+        """Change ``lead``'s fields and/or status in ``uow`` (see
+        ``hub.store.leads.change_lead``) and emit ``lead.updated`` / ``lead.status_changed``
+        with what changed, from what to what, and who changed it."""
+        at = self.clock.now()
+        change = await lead_rows.change_lead(
+            uow, lead, at=at, actor=actor, fields=fields, status=status,
+            field_actors=field_actors, **detail,
+        )  # fmt: skip
+        if change is None:
+            return None
+        business = business_for_job(self.businesses, lead.business)
+        changed = {
+            name: [_plain(change.before[name]), _plain(value)]
+            for name, value in change.after.items()
+        }
+        data = {"actor": actor, **{k: v for k, v in detail.items() if k == "message_id"}}
+        fields_changed = {name: pair for name, pair in changed.items() if name != "status"}
+        cause = f"lead:{lead.id}:v{change.version}"
+        if fields_changed:
+            await uow.run(
+                self.events.emit(
+                    business, EventKind.LEAD_UPDATED, lead.id, cause=cause,
+                    version=change.version, data={**data, "changes": fields_changed},
+                )
+            )  # fmt: skip
+        if "status" in changed:
+            await uow.run(
+                self.events.emit(
+                    business, EventKind.LEAD_STATUS_CHANGED, lead.id, cause=cause,
+                    version=change.version, data={**data, "changes": {"status": changed["status"]}},
+                )
+            )  # fmt: skip
+        return change
 
     async def set_status(
         self, lead_id: int, status: LeadStatus, *, actor: str, uow: UnitOfWork | None = None
@@ -55,7 +112,10 @@ class Leads:
             raise LeadError(f"no lead {lead_id}")
         if lead.status == status:
             return False
-        at = self.clock.now()
         await uow.run(self.jobs.cancel(reminder_keys(lead.id), now_ms=self.clock.now_ms()))
-        change = await lead_rows.change_lead(uow, lead, at=at, actor=actor, status=status)
-        return change is not None
+        return await self.change(uow, lead, actor=actor, status=status) is not None
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON carries it (a callback window's datetimes as ISO text)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value

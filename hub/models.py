@@ -195,7 +195,7 @@ class LeadEvent(Model):
 
 
 class Delivery(Model):
-    """One notification to one sink."""
+    """One event to one sink."""
 
     id = fields.IntField(primary_key=True)
     business = fields.CharField(max_length=64)
@@ -205,7 +205,12 @@ class Delivery(Model):
     lead_id: int
     sink = fields.CharField(max_length=64)
     sink_index = fields.SmallIntField()
+    #: The event's kind (``notify.summary``, ``lead.created``...).
     kind = fields.CharField(max_length=32)
+    #: Shared by the event's deliveries to every sink; with ``sink_index`` the idempotency id.
+    event_id = fields.CharField(max_length=32, null=True)
+    #: The lead's version the event produced.
+    lead_version = fields.IntField(default=0, db_default=0)
     status = fields.CharField(max_length=16, default="pending")
     attempts = fields.IntField(default=0)
     reference = fields.CharField(max_length=255, null=True)

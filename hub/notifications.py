@@ -1,28 +1,33 @@
-"""Telling the owner: one delivery row and one durable job per sink, and the wording.
+"""Events for sinks: one delivery row and one durable job per subscribed sink, and the wording
+of the owner notifications.
 
-Each sink gets its own job, so a failing CRM neither blocks nor repeats the email. The words
-come from ``templates/notify/KIND.txt``: its first line is ``Subject: ...``, the rest the body.
-Sinks get both, plus the lead itself (a ``LeadView``) for bodies of their own (HTML email, CRM
-fields).
+Each sink gets its own job, so a failing CRM neither blocks nor repeats the email. A sink hears
+the events its class asks for (``Sink.events``) or those its selection in hub.yaml names
+(``on:``); an event no sink of the business hears costs nothing. The words of an owner
+notification come from ``templates/notify/KIND.txt``: its first line is ``Subject: ...``, the
+rest the body; the event carries both (``Event.notification``) plus the lead itself.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hub.clock import Clock
 from hub.config import Business
+from hub.events import Change, Event, EventKind
 from hub.jobs import ClaimedJob, Discard, Retry
+from hub.models import Delivery
 from hub.providers import Sink
-from hub.store import deliveries, leads
+from hub.store import calls, deliveries, leads, messages
 from hub.store.db import Database
 from hub.store.jobs import JobQueue
 from hub.store.sql import Script
 from hub.templating import Templates, template_context
 from hub.types import DeliveryResult, DeliveryStatus, Notification
-from hub.views import LeadView
+from hub.views import LeadView, MessageView
 
 log = logging.getLogger("hub.notify")
 
@@ -45,24 +50,65 @@ class Notifications:
         self.templates = templates
         self.businesses = businesses
         self.sinks = sinks
+        self._subscribers: dict[str, list[tuple[int, frozenset[EventKind]]]] = {}
+
+    def subscribers(self, business: Business, kind: EventKind) -> list[int]:
+        """The indexes of the business's sinks that hear ``kind``."""
+        wanted = self._subscribers.get(business.slug)
+        if wanted is None:
+            wanted = self._subscribers[business.slug] = [
+                (index, selection.events(type(sink).events, type(sink).accepts))
+                for index, (selection, sink) in enumerate(
+                    zip(business.sinks, self.sinks(business.slug), strict=True)
+                )
+            ]
+        return [index for index, kinds in wanted if kind in kinds]
+
+    def emit(
+        self,
+        business: Business,
+        kind: EventKind,
+        lead_id: int,
+        *,
+        cause: str,
+        version: int = 0,
+        data: dict[str, Any] | None = None,
+    ) -> Script[None]:
+        """Queue ``kind`` for every sink that hears it, as a step of a unit of work (``yield
+        from`` in a script, ``await uow.run(...)`` otherwise): a delivery row and a job each.
+        ``cause`` names what the event is about, so the same cause never emits twice; ``data``
+        rides in the job (``actor``, ``changes``, ``message_id``, ``call_id``, a notification's
+        ``reason``...)."""
+        indexes = self.subscribers(business, kind)
+        if not indexes:
+            return
+        now, event_id = self.clock.now(), uuid.uuid4().hex
+        for index in indexes:
+            delivery_id = yield from deliveries.insert(
+                self.db.dialect,
+                business.slug,
+                lead_id,
+                business.sinks[index].use,
+                index,
+                kind,
+                now,
+                event_id=event_id,
+                lead_version=version,
+            )
+            yield from self.jobs.enqueue(
+                NOTIFY,
+                {"delivery_id": delivery_id, **(data or {})},
+                dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
+                business=business.slug,
+            )
 
     def enqueue(
         self, business: Business, lead_id: int, kind: str, context: dict[str, Any], *, cause: str
     ) -> Script[None]:
-        """One delivery row and one job per sink, as a step of a unit of work (``yield from``
-        in a script, ``await uow.run(...)`` otherwise). ``cause`` names what the notification
-        is about, so the same cause never notifies twice."""
-        now = self.clock.now()
-        for index, selection in enumerate(business.sinks):
-            delivery_id = yield from deliveries.insert(
-                self.db.dialect, business.slug, lead_id, selection.use, index, kind, now
-            )
-            yield from self.jobs.enqueue(
-                NOTIFY,
-                {"delivery_id": delivery_id, **context},
-                dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
-                business=business.slug,
-            )
+        """The owner notification ``kind`` (``summary``, ``urgent``...) as an event."""
+        yield from self.emit(
+            business, EventKind.notification(kind), lead_id, cause=cause, data=context
+        )
 
     def build(
         self, business: Business, lead: LeadView, kind: str, context: dict[str, Any]
@@ -88,7 +134,7 @@ class Notifications:
         return Notification(kind=kind, lead=lead, subject=subject, text=text, urgent=urgent)
 
     async def run(self, job: ClaimedJob) -> None:
-        """The ``notify`` job: deliver one notification through one sink."""
+        """The ``notify`` job: deliver one event through one sink."""
         delivery = await deliveries.get(job.payload["delivery_id"])
         if delivery is None:
             raise Discard("the delivery record no longer exists")
@@ -108,9 +154,9 @@ class Notifications:
         lead = await leads.view(self.db, delivery.lead_id, business.name)
         if lead is None:
             raise Discard("the lead no longer exists")
-        notification = self.build(business, lead, delivery.kind, job.payload)
+        event = await self.event(business, delivery, lead, job.payload)
         try:
-            result = await sink.deliver(notification)
+            result = await sink.deliver(event)
         except Exception as exc:
             log.exception("sink %r raised", sink.name)
             result = DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
@@ -133,8 +179,49 @@ class Notifications:
                     "notified" if delivery.status == "delivered" else "notify_failed",
                     at=self.clock.now(),
                     sink=sink.name,
-                    notification=delivery.kind,
+                    event=delivery.kind,
                     delivery_id=delivery.id,
                     error=delivery.error,
                 )
             )
+
+    async def event(
+        self, business: Business, delivery: Delivery, lead: LeadView, data: dict[str, Any]
+    ) -> Event:
+        """The event a delivery stands for, as its sink receives it."""
+        kind = EventKind(delivery.kind)
+        message = call = None
+        if data.get("message_id") is not None:
+            row = await messages.get(int(data["message_id"]))
+            if row is not None:
+                message = MessageView(
+                    id=row.id,
+                    direction=str(row.direction),
+                    body=row.body,
+                    purpose=row.purpose,
+                    status=row.status,
+                    provider_message_id=row.provider_message_id,
+                    at=row.created_at,
+                )
+        if data.get("call_id") is not None:
+            call = await calls.get(int(data["call_id"]))
+        notification = None
+        if kind.is_notification:
+            notification = self.build(business, lead, kind.value.split(".", 1)[1], data)
+        return Event(
+            kind=kind,
+            # Stable across retries: the row is written once, with the event.
+            id=f"{delivery.event_id or f'delivery{delivery.id}'}.{delivery.sink_index}",
+            business=business.slug,
+            at=delivery.created_at,
+            lead=lead,
+            lead_version=delivery.lead_version,
+            actor=str(data.get("actor", "system")),
+            changes={
+                name: Change(before, after)
+                for name, (before, after) in data.get("changes", {}).items()
+            },
+            message=message,
+            call=call,
+            notification=notification,
+        )

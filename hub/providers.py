@@ -24,9 +24,9 @@ from starlette.routing import BaseRoute
 from typing_extensions import TypeVar
 
 from hub.context import ProviderContext
+from hub.events import NOTIFICATIONS, Event, EventKind
 from hub.types import (
     DeliveryResult,
-    Notification,
     OutboundSms,
     ParseContext,
     ParsedReply,
@@ -149,13 +149,28 @@ class ReplyParser(Provider[ConfigT]):
 
 
 class Sink(Provider[ConfigT]):
-    """Tells the owner about a lead, or pushes it somewhere."""
+    """Tells the owner about a lead, or pushes it somewhere: receives ``hub.Event``\\ s.
+
+    ``events`` is what a selection of this sink hears unless hub.yaml says otherwise (``on:``);
+    ``accepts`` is every kind it can handle, which is what ``on:`` may name.
+    """
 
     kind = Kind.SINK
+    #: The events a selection hears by default: the owner notifications.
+    events: ClassVar[frozenset[EventKind]] = NOTIFICATIONS
+    #: The events ``on:`` may name (by default, ``events``).
+    accepts: ClassVar[frozenset[EventKind]] = NOTIFICATIONS
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "accepts" not in cls.__dict__:
+            cls.accepts = cls.events
 
     @abc.abstractmethod
-    async def deliver(self, notification: Notification) -> DeliveryResult:
-        """Deliver one notification. Return ``DeliveryResult.retry`` for transient failures."""
+    async def deliver(self, event: Event) -> DeliveryResult:
+        """Deliver one event. ``event.id`` is the same on every retry of it to this sink: use it
+        to make a retry change nothing (an appended row, a created record). Return
+        ``DeliveryResult.retry`` for transient failures; raising counts as one."""
 
 
 KIND_BASES: dict[Kind, type[Provider[Any]]] = {

@@ -11,15 +11,16 @@ from typing import Any
 
 from hub.clock import Clock
 from hub.config import Business
+from hub.events import EventKind
 from hub.followups import FollowUps
 from hub.jobs import ClaimedJob, Discard
-from hub.keys import PROCESS_REPLY, SUMMARY
-from hub.leads import lead_for_job
+from hub.keys import PROCESS_REPLY
+from hub.leads import Leads, lead_for_job
 from hub.models import Lead, Message
 from hub.notifications import Notifications
 from hub.outbound import Outbound
 from hub.providers import ReplyParser
-from hub.store import deliveries, leads, messages
+from hub.store import deliveries, messages
 from hub.store.db import Database, UnitOfWork
 from hub.store.jobs import JobQueue
 from hub.store.step import Step
@@ -41,8 +42,10 @@ class Replies:
         followups: FollowUps,
         notifications: Notifications,
         outbound: Outbound,
+        leads: Leads,
     ) -> None:
         self.db = db
+        self.leads = leads
         self.jobs = jobs
         self.clock = clock
         self.businesses = businesses
@@ -117,10 +120,9 @@ class Replies:
             fields["callback_start"] = found.callback.start
             fields["callback_end"] = found.callback.end
             actors["callback_start"] = sources.get("callback", "parser")
-        await leads.change_lead(
+        await self.leads.change(
             uow,
             lead,
-            at=self.clock.now(),
             actor="parser",
             fields=fields,
             field_actors=actors,
@@ -132,7 +134,7 @@ class Replies:
     ) -> None:
         if lead.urgency == "emergency":
             await self.followups.alert_owner(uow, business, lead.id)
-        if await deliveries.exists(uow, lead.id, SUMMARY):
+        if await deliveries.exists(uow, lead.id, EventKind.NOTIFY_SUMMARY):
             # The owner has the summary: later replies reach them as they come.
             await uow.run(
                 self.notifications.enqueue(

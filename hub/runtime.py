@@ -101,15 +101,16 @@ class Hub:
 
         # The domain services, each given what it needs.
         db, jobs, clock, templates = self.db, self.jobs, self.clock, self.templates
-        self.texting = Texting(db, jobs, clock, self.senders)
         self.notifications = Notifications(db, jobs, clock, templates, businesses, self.sinks)
+        self.texting = Texting(db, jobs, clock, self.senders, self.notifications)
+        self.leads = Leads(db, jobs, clock, businesses, self.notifications)
         self.followups = FollowUps(
             db, jobs, clock, templates, businesses, self.texting, self.notifications
         )
         self.outbound = Outbound(jobs, templates, businesses, self.texting)
         self.replies = Replies(
             db, jobs, clock, businesses, self.parsers, self.followups, self.notifications,
-            self.outbound,
+            self.outbound, self.leads,
         )  # fmt: skip
         self.inbound = Inbound(db, jobs, clock, self.replies, self.outbound, self.notifications)
         self.delivery_reports = DeliveryReports(
@@ -117,9 +118,8 @@ class Hub:
         )
         self.calls = Calls(
             db, jobs, clock, templates, businesses, self.texting, self.notifications,
-            self.followups,
+            self.followups, self.leads,
         )  # fmt: skip
-        self.leads = Leads(db, jobs, clock)
         self._register_core_jobs()
         self.started = False
 

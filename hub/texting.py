@@ -16,9 +16,11 @@ from typing import Any
 
 from hub.clock import Clock, to_ms
 from hub.config import Business
+from hub.events import EventKind
 from hub.jobs import ClaimedJob, Discard, Retry, Snooze
 from hub.keys import TEXT_BACK
 from hub.models import Direction
+from hub.notifications import Notifications
 from hub.providers import SmsSender
 from hub.store import contacts, leads, messages
 from hub.store.db import Database, UnitOfWork
@@ -45,11 +47,13 @@ class Texting:
         jobs: JobQueue,
         clock: Clock,
         senders: Callable[[str], Sequence[SmsSender]],
+        events: Notifications,
     ) -> None:
         self.db = db
         self.jobs = jobs
         self.clock = clock
         self.senders = senders
+        self.events = events
 
     async def send_text(
         self,
@@ -99,7 +103,7 @@ class Texting:
             reason = self._reason_not_to_send(business, state, purpose, respect_opt_out)
         if reason is not None:
             event: dict[str, Any] = {"kind": f"{purpose}_skipped", "reason": reason}
-            await self.db.run(self._outcome(job, state, None, event, then, False, reason))
+            await self.db.run(self._outcome(job, business, state, None, event, then, False, reason))
             return
         if not isinstance(body, str):
             body = body(state)
@@ -129,7 +133,7 @@ class Texting:
             "sent_at": self.clock.now() if sent else None,
         }
         if sent:
-            await self.db.run(self._outcome(job, state, message, None, then, True, None))
+            await self.db.run(self._outcome(job, business, state, message, None, then, True, None))
             return
         if to_owner:
             log.warning(
@@ -138,7 +142,7 @@ class Texting:
                 lead_id,
                 result.error,
             )
-            await self.db.run(self._outcome(job, state, message, None, None, False, None))
+            await self.db.run(self._outcome(job, business, state, message, None, None, False, None))
             return
         async with self.db.transaction() as uow:  # the rare path: the ORM is fine here
             issue = await self.apply_recipient_issue(
@@ -146,11 +150,12 @@ class Texting:
             )
             reason = issue or f"texting failed: {result.error}"
             event = {"kind": "text_failed", "reason": reason, "error": result.error}
-            await uow.run(self._outcome(job, state, message, event, then, False, reason))
+            await uow.run(self._outcome(job, business, state, message, event, then, False, reason))
 
     def _outcome(
         self,
         job: ClaimedJob,
+        business: Business,
         state: SendState,
         message: dict[str, Any] | None,
         event: dict[str, Any] | None,
@@ -161,7 +166,12 @@ class Texting:
         """A text's outcome, what follows it, and its job's completion, in one unit of work."""
         dialect = self.db.dialect
         if message is not None:
-            yield from messages.insert(dialect, message)
+            message_id = yield from messages.insert(dialect, message)
+            if sent and message["phone"] == state.phone:  # the conversation, not the owner
+                yield from self.events.emit(
+                    business, EventKind.MESSAGE_SENT, state.lead_id, cause=f"message:{message_id}",
+                    version=state.lead.version, data={"message_id": message_id},
+                )  # fmt: skip
         if event is not None:
             kind = event.pop("kind")
             yield from leads.record(dialect, state.lead_id, kind, at=self.clock.now(), **event)

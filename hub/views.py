@@ -63,3 +63,17 @@ class CallView:
     forwarded_from: str | None = None
     recording_url: str | None = None
     at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A text in a lead's conversation, as events and readers see it."""
+
+    id: int
+    #: ``in`` (the customer's) or ``out`` (ours).
+    direction: str
+    body: str
+    purpose: str | None = None
+    status: str | None = None
+    provider_message_id: str | None = None
+    at: datetime | None = None

@@ -8,6 +8,7 @@ import json
 import pytest
 from aiosmtpd.controller import Controller
 
+from hub import DeliveryResult
 from hub.defaults.generic import SIGNATURE_HEADER, sign
 from hub.testing import (
     DEFAULT_SECRET,
@@ -43,6 +44,31 @@ class TestLogSink(SinkContract):
             return hub.sinks("acme")[0]
 
         return make
+
+
+class TestMemorySink(SinkContract):
+    @pytest.fixture
+    def sinks(self):
+        return []
+
+    @pytest.fixture
+    def make_sink(self, build_hub, sinks):
+        async def make(outcome: str):
+            hub = await build_hub(sinks=[{"use": "memory"}])
+            sink = hub.sinks("acme")[0]
+            if outcome == "unreachable":
+                sink.outbox.delivery_results.append(DeliveryResult.retry("503 from the service"))
+            sinks.append(sink)
+            return sink
+
+        return make
+
+    @pytest.fixture
+    def count_effects(self, sinks):
+        async def count(event):
+            return sum(seen.id == event.id for sink in sinks for seen in sink.outbox.events)
+
+        return count
 
 
 class Mailbox:

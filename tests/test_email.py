@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import UTC, datetime
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -92,7 +93,7 @@ async def test_owner_gets_a_text_and_html_email_about_the_lead(hub_dir, smtp):
 
 
 async def test_customer_words_are_escaped_in_html(hub_dir, smtp):
-    from hub.types import LeadView, Notification
+    from hub import Event, EventKind, LeadView, Notification
 
     mailbox, port = smtp
     hub = make_hub(write_config(hub_dir, {"acme": email_business(port)}))
@@ -112,7 +113,12 @@ async def test_customer_words_are_escaped_in_html(hub_dir, smtp):
             after_hours=False,
             customer_words=("<script>alert(1)</script> my sink is clogged",),
         )
-        result = await sink.deliver(Notification("reply", lead_summary, "Reply", "body"))
+        notification = Notification("reply", lead_summary, "Reply", "body")
+        event = Event(
+            EventKind.NOTIFY_REPLY, "evt1.0", "acme", datetime.now(UTC), lead_summary, 1,
+            notification=notification,
+        )  # fmt: skip
+        result = await sink.deliver(event)
         assert result.status == "delivered"
         html = mailbox.messages[0].get_body(("html",)).get_content()
         assert "<script>" not in html and "&lt;script&gt;" in html

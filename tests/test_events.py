@@ -38,8 +38,8 @@ def test_a_sink_gets_the_owner_notifications_unless_hub_yaml_narrows_them(tmp_pa
     # A bare `on:` is YAML 1.1's boolean true; it still means the events.
     config = load(tmp_path, "      - use: log\n      - use: log\n        on: [notify.urgent]\n")
     plain, narrowed = config.businesses["acme"].sinks
-    assert plain.events(NOTIFICATIONS) == NOTIFICATIONS
-    assert narrowed.events(NOTIFICATIONS) == {EventKind.NOTIFY_URGENT}
+    assert plain.events(NOTIFICATIONS, NOTIFICATIONS) == NOTIFICATIONS
+    assert narrowed.events(NOTIFICATIONS, NOTIFICATIONS) == {EventKind.NOTIFY_URGENT}
 
 
 def test_an_unknown_event_is_reported_with_its_path(tmp_path):

@@ -188,7 +188,9 @@ async def test_an_emergency_alerts_every_sink_and_the_owners_phone(hub_dir, cloc
         owner_text = next(t for t in running.outbox.texts if t.to == "+15125550198")
         assert "URGENT" in owner_text.body and CALLER in owner_text.body
         lead = await Lead.get()
-        assert await Delivery.filter(lead_id=lead.id, kind="urgent").count() == 2  # both sinks
+        assert (
+            await Delivery.filter(lead_id=lead.id, kind="notify.urgent").count() == 2
+        )  # both sinks
 
 
 async def test_a_quiet_customer_gets_one_nudge(hub_dir, clock):

@@ -105,7 +105,7 @@ async def test_reads_filter_page_and_count_leads(hub_dir, memory, database):
         assert [c.provider_call_id for c in detail.calls] == ["c-1"]
         assert [m.direction for m in detail.messages][:2] == ["out", "in"]
         assert {"customer_text", "field"} <= {entry.kind for entry in detail.timeline}
-        assert {d.kind for d in detail.deliveries} == {"new_lead"}
+        assert {d.kind for d in detail.deliveries} == {"notify.new_lead"}
 
         counts = await hub.reads.counts(business="acme")
         assert counts.leads == 3 and counts.by_status == {"new": 3}

@@ -15,6 +15,7 @@ from typing import Literal
 import aiosmtplib
 from pydantic import Field, SecretStr
 
+from hub.events import Event
 from hub.hookspecs import hookimpl
 from hub.providers import ProviderConfig, Sink
 from hub.types import DeliveryResult, Notification
@@ -63,7 +64,10 @@ class EmailSink(Sink[EmailConfig]):
         message.add_alternative(html, subtype="html")
         return message
 
-    async def deliver(self, notification: Notification) -> DeliveryResult:
+    async def deliver(self, event: Event) -> DeliveryResult:
+        notification = event.notification
+        if notification is None:
+            return DeliveryResult.failed(f"email sends owner notifications, not {event.kind}")
         if not self.recipients():
             return DeliveryResult.failed("no recipients configured")
         message = self.compose(notification)

@@ -8,9 +8,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from hub.events import Event
 from hub.hookspecs import hookimpl
 from hub.providers import ProviderConfig, Sink
-from hub.types import DeliveryResult, Notification
+from hub.types import DeliveryResult
 
 log = logging.getLogger("hub.notify")
 
@@ -23,7 +24,10 @@ class LogSink(Sink[LogSinkConfig]):
     name = "log"
     description = "Writes owner notifications to the hub's log"
 
-    async def deliver(self, notification: Notification) -> DeliveryResult:
+    async def deliver(self, event: Event) -> DeliveryResult:
+        notification = event.notification
+        if notification is None:
+            return DeliveryResult.failed(f"log writes owner notifications, not {event.kind}")
         level = logging.INFO if self.config.level == "info" else logging.WARNING
         log.log(
             level,

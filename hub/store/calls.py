@@ -33,7 +33,8 @@ ATTACH_LEAD = Sql(
     " ON CONFLICT (open_key) DO UPDATE SET call_count = hub_lead.call_count + 1,"
     " first_call_at = COALESCE(hub_lead.first_call_at, excluded.first_call_at),"
     " last_call_at = excluded.last_call_at, updated_at = excluded.updated_at"
-    " RETURNING id"
+    # A new row is the only one whose creation is this call's own moment.
+    " RETURNING id, version, created_at = updated_at AS created"
 )
 _CALL_COLUMNS = (
     "business", "provider", "provider_call_id", "lead_id", "caller", "called", "outcome",
@@ -54,6 +55,9 @@ class CallerRow:
     lead_id: int
     last_text_back_at: datetime | None
     opted_out: bool
+    #: The lead was opened by this call, and its version.
+    lead_created: bool = False
+    lead_version: int = 0
 
 
 def attach_caller(dialect: str, business: str, phone: str, at: datetime) -> Script[CallerRow]:
@@ -69,6 +73,8 @@ def attach_caller(dialect: str, business: str, phone: str, at: datetime) -> Scri
         lead["id"],
         _timestamp(contact["last_text_back_at"]),
         bool(contact["opted_out"]),
+        bool(lead["created"]),
+        int(lead["version"] or 0),
     )
 
 

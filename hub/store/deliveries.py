@@ -9,15 +9,27 @@ from hub.store.db import UnitOfWork
 from hub.store.sql import Script, Sql
 
 INSERT = Sql(
-    "INSERT INTO hub_delivery (business, lead_id, sink, sink_index, kind, status, attempts,"
-    " created_at) VALUES ({}, {}, {}, {}, {}, 'pending', 0, {}) RETURNING id"
+    "INSERT INTO hub_delivery (business, lead_id, sink, sink_index, kind, event_id,"
+    " lead_version, status, attempts, created_at)"
+    " VALUES ({}, {}, {}, {}, {}, {}, {}, 'pending', 0, {}) RETURNING id"
 )
 
 
 def insert(
-    dialect: str, business: str, lead_id: int, sink: str, sink_index: int, kind: str, at: datetime
+    dialect: str,
+    business: str,
+    lead_id: int,
+    sink: str,
+    sink_index: int,
+    kind: str,
+    at: datetime,
+    *,
+    event_id: str,
+    lead_version: int,
 ) -> Script[int]:
-    [row] = yield INSERT.bind(dialect, business, lead_id, sink, sink_index, kind, at)
+    [row] = yield INSERT.bind(
+        dialect, business, lead_id, sink, sink_index, kind, event_id, lead_version, at
+    )
     return int(row["id"])
 
 

@@ -127,20 +127,20 @@ async def get_open(business: str, phone: str) -> Lead | None:
     return await Lead.get_or_none(open_key=open_key(business, phone))
 
 
-async def open_lead(uow: UnitOfWork, business: str, phone: str) -> Lead:
-    """The caller's open lead with this business, created with its contact if there is none.
+async def open_lead(uow: UnitOfWork, business: str, phone: str) -> tuple[Lead, bool]:
+    """The caller's open lead with this business (and whether it is new), created with its
+    contact if there is none.
 
     ``get_or_create`` inserts inside a savepoint and re-reads on a unique violation, so two
     webhooks racing for the same new caller on PostgreSQL end with one lead, not an error.
     """
     tx = uow.connection
     contact, _ = await Contact.get_or_create(business=business, phone=phone, using_db=tx)
-    lead, _ = await Lead.get_or_create(
+    return await Lead.get_or_create(
         open_key=open_key(business, phone),
         defaults={"business": business, "contact_id": contact.id, "phone": phone},
         using_db=tx,
     )
-    return lead
 
 
 #: What ``change_lead`` may change besides the status.

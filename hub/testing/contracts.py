@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from hub.events import Change, Event, EventKind
 from hub.providers import ReplyParser, Sink, SmsSender
 from hub.runtime import Hub
 from hub.testing.config import business, write_config
@@ -142,10 +143,10 @@ class SmsSenderContract(ProviderContract):
 # -- notification sinks ---------------------------------------------------------------------------
 
 
-def sample_notification(kind: str = "new_lead") -> Notification:
-    """A notification about a made-up lead, for sinks to deliver."""
+def sample_lead() -> LeadView:
+    """A made-up lead, with customer words a sink must escape."""
     moment = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
-    lead = LeadView(
+    return LeadView(
         id=7,
         business="acme",
         business_name="Acme Plumbing",
@@ -156,60 +157,105 @@ def sample_notification(kind: str = "new_lead") -> Notification:
         last_call_at=moment,
         outcome="missed",
         after_hours=False,
-        customer_words=("<b>my sink</b> is leaking & 78704",),
+        customer_words=("<b>my sink</b> is leaking & 78704", '=HYPERLINK("http://x")'),
+        version=1,
     )
+
+
+def sample_notification(kind: str = "new_lead") -> Notification:
+    """A notification about ``sample_lead()``."""
+    lead = sample_lead()
     return Notification(kind, lead, "Missed call from +15125550123", "We texted them back.")
+
+
+def sample_event(
+    kind: EventKind = EventKind.NOTIFY_NEW_LEAD, *, id: str = "evt0001.0", version: int = 1
+) -> Event:
+    """An event about ``sample_lead()``: a notification's carries its words, a change its
+    changes."""
+    notification = None
+    if kind.is_notification:
+        notification = sample_notification(kind.value.split(".", 1)[1])
+    changes = {}
+    if kind == EventKind.LEAD_UPDATED:
+        changes = {"zip": Change(None, "78704")}
+    elif kind == EventKind.LEAD_STATUS_CHANGED:
+        changes = {"status": Change("new", "contacted")}
+    return Event(
+        kind=kind,
+        id=id,
+        business="acme",
+        at=datetime(2026, 12, 1, 18, 1, tzinfo=UTC),
+        lead=sample_lead(),
+        lead_version=version,
+        actor="customer",
+        changes=changes,
+        notification=notification,
+    )
 
 
 class SinkContract(ProviderContract):
     """Every sink answers each delivery with a ``DeliveryResult`` and never raises: a service
-    that cannot be reached is ``RETRY`` (the hub tries again), and delivering the same
-    notification again (the hub's retry after a lost answer) is answered again, without error.
+    that cannot be reached is ``RETRY`` (the hub tries again); every event its class hears by
+    default is delivered; and the same event delivered again (the hub's retry after a lost
+    answer: same ``Event.id``) leaves one effect, not two.
 
     Override ``make_sink``: a fixture returning ``async make(outcome) -> Sink``, ready to
-    deliver (take it from a hub made by ``build_hub``), ``outcome``
-    being ``"delivered"`` (the service takes it) or ``"unreachable"`` (nothing listening, or
-    the service down).
+    deliver (take it from a hub made by ``build_hub``), ``outcome`` being ``"delivered"`` (the
+    service takes it) or ``"unreachable"`` (nothing listening, or the service down). Override
+    ``count_effects`` (a fixture returning ``async count(event) -> int``: how many rows,
+    records or messages the service now holds for ``event``) to have idempotency checked; a
+    sink with nothing to count (a log line) leaves it ``None`` and that test is skipped.
     """
-
-    # Deliveries carry no idempotency id yet (the events work adds them): until then the
-    # contract asserts that a repeat delivery is answered, not how a sink deduplicates it.
 
     @pytest.fixture
     def make_sink(self) -> SinkFactory:
         raise NotImplementedError(f"{type(self).__name__} must override the make_sink fixture")
 
-    async def deliver(self, sink: Sink, notification: Notification) -> DeliveryResult:
-        result = await sink.deliver(notification)
+    @pytest.fixture
+    def count_effects(self) -> Callable[[Event], Awaitable[int]] | None:
+        return None
+
+    async def deliver(self, sink: Sink, event: Event) -> DeliveryResult:
+        result = await sink.deliver(event)
         assert isinstance(result, DeliveryResult), f"deliver() returned {result!r}"
         return result
 
-    async def test_a_notification_is_delivered(self, make_sink: SinkFactory) -> None:
+    async def test_an_event_is_delivered(self, make_sink: SinkFactory) -> None:
         sink = await make_sink("delivered")
-        result = await self.deliver(sink, sample_notification())
+        result = await self.deliver(sink, sample_event(min(type(sink).events)))
         assert result.status == DeliveryStatus.DELIVERED, result
 
-    async def test_the_same_notification_twice_is_answered_twice(
-        self, make_sink: SinkFactory
+    async def test_a_retried_event_leaves_one_effect(
+        self,
+        make_sink: SinkFactory,
+        count_effects: Callable[[Event], Awaitable[int]] | None,
     ) -> None:
+        if count_effects is None:
+            pytest.skip("this sink leaves nothing to count (override count_effects)")
         sink = await make_sink("delivered")
-        notification = sample_notification()
-        first = await self.deliver(sink, notification)
-        again = await self.deliver(sink, notification)
+        kind = min(type(sink).events)
+        event, other = sample_event(kind), sample_event(kind, id="evt0002.0", version=2)
+        first = await self.deliver(sink, event)
+        again = await self.deliver(sink, event)
         assert first.status == again.status == DeliveryStatus.DELIVERED, (first, again)
+        assert await count_effects(event) == 1
+        assert (await self.deliver(sink, other)).status == DeliveryStatus.DELIVERED
+        assert await count_effects(other) == 1  # a new event is not taken for a retry
 
     async def test_an_unreachable_service_is_retried_not_raised(
         self, make_sink: SinkFactory
     ) -> None:
         sink = await make_sink("unreachable")
-        result = await self.deliver(sink, sample_notification())
+        result = await self.deliver(sink, sample_event(min(type(sink).events)))
         assert result.status == DeliveryStatus.RETRY, result
         assert result.error
 
-    async def test_every_kind_of_notification_is_delivered(self, make_sink: SinkFactory) -> None:
+    async def test_every_event_it_hears_is_delivered(self, make_sink: SinkFactory) -> None:
         sink = await make_sink("delivered")
-        for kind in ("new_lead", "summary", "urgent", "reminder", "reply", "cannot_text"):
-            result = await self.deliver(sink, sample_notification(kind))
+        for index, kind in enumerate(sorted(type(sink).events)):
+            event = sample_event(kind, id=f"evt{index:04}.0")
+            result = await self.deliver(sink, event)
             assert result.status == DeliveryStatus.DELIVERED, (kind, result)
 
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from hub.events import ALL_EVENTS, Event
 from hub.hookspecs import hookimpl
 from hub.providers import ProviderConfig, Sink, SmsSender
 from hub.types import (
@@ -36,6 +37,8 @@ class MemoryOutbox:
 
     texts: list[OutboundSms] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    #: Every event the memory sink got (``notifications`` are the owner notifications' words).
+    events: list[Event] = field(default_factory=list)
     #: Results the sender returns, in order, before it goes back to "sent".
     send_results: list[SendResult] = field(default_factory=list)
     delivery_results: list[DeliveryResult] = field(default_factory=list)
@@ -44,6 +47,7 @@ class MemoryOutbox:
     def clear(self) -> None:
         self.texts.clear()
         self.notifications.clear()
+        self.events.clear()
         self.send_results.clear()
         self.delivery_results.clear()
 
@@ -90,15 +94,21 @@ class MemorySender(SmsSender[ProviderConfig]):
 
 class MemorySink(Sink[ProviderConfig]):
     name = "memory"
-    description = "Keeps notifications in memory (tests)"
+    description = "Keeps events in memory (tests)"
+    #: Owner notifications unless hub.yaml names other events (``on: [lead.created, ...]``).
+    accepts = ALL_EVENTS
     outbox: ClassVar[MemoryOutbox]
 
-    async def deliver(self, notification: Notification) -> DeliveryResult:
+    async def deliver(self, event: Event) -> DeliveryResult:
         outbox = self.outbox
         if outbox.delivery_results:
             return outbox.delivery_results.pop(0)
-        outbox.notifications.append(notification)
-        return DeliveryResult.delivered(f"mem-{len(outbox.notifications)}")
+        if any(seen.id == event.id for seen in outbox.events):
+            return DeliveryResult.delivered(f"mem-{event.id}")  # a retry: kept once
+        outbox.events.append(event)
+        if event.notification is not None:
+            outbox.notifications.append(event.notification)
+        return DeliveryResult.delivered(f"mem-{event.id}")
 
 
 class MemoryPlugin:
