@@ -163,8 +163,8 @@ class Sink(Provider[ConfigT]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "accepts" not in cls.__dict__:
-            cls.accepts = cls.events
+        if "events" in cls.__dict__ and "accepts" not in cls.__dict__:
+            cls.accepts = cls.events  # a class that names its events takes those
 
     @abc.abstractmethod
     async def deliver(self, event: Event) -> DeliveryResult:
