@@ -42,6 +42,7 @@ from hub.testing.contracts import (
     SinkContract,
     SmsSenderContract,
     hub_with,
+    sample_event,
     sample_notification,
 )
 from hub.testing.fakes import (
@@ -115,6 +116,7 @@ __all__ = [
     "prepare_database",
     "run_cli",
     "running_hub",
+    "sample_event",
     "sample_notification",
     "signed_call",
     "throwaway_postgres",

@@ -21,7 +21,7 @@ is skipped from the factory with ``pytest.skip("why")``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -51,10 +51,14 @@ SenderFactory = Callable[[str], Awaitable[SmsSender]]
 SinkFactory = Callable[[str], Awaitable[Sink]]
 
 
-def hub_with(directory: Path, **business_settings: Any) -> Hub:
+def hub_with(
+    directory: Path, *, extra_plugins: Iterable[object] = (), **business_settings: Any
+) -> Hub:
     """A hub (not started) with one business, ``acme`` (``business(**business_settings)``):
-    the quickest way to a configured provider, e.g. ``hub_with(d, sinks=[...]).sinks("acme")``."""
-    return make_hub(write_config(directory, {"acme": business(**business_settings)}))
+    the quickest way to a configured provider, e.g. ``hub_with(d, sinks=[...]).sinks("acme")``.
+    ``extra_plugins`` are registered besides the installed ones (a plugin module not installed)."""
+    config = write_config(directory, {"acme": business(**business_settings)})
+    return make_hub(config, extra_plugins=extra_plugins)
 
 
 HubBuilder = Callable[..., Awaitable[Hub]]
@@ -63,7 +67,10 @@ HubBuilder = Callable[..., Awaitable[Hub]]
 class ProviderContract:
     """What every contract class shares: ``build_hub``, a fixture giving
     ``async build(**business_settings) -> Hub``, a started hub (no worker) whose providers are
-    ready to use; it is stopped after the test."""
+    ready to use; it is stopped after the test. Its plugins are the installed ones (entry
+    points) and ``extra_plugins``: set it to register a plugin module that is not installed."""
+
+    extra_plugins: ClassVar[tuple[object, ...]] = ()
 
     @pytest.fixture
     async def build_hub(self, hub_dir: Path) -> AsyncIterator[HubBuilder]:
@@ -72,7 +79,7 @@ class ProviderContract:
         async def build(**business_settings: Any) -> Hub:
             if started:
                 raise RuntimeError("build_hub makes one hub per test (they share the ORM)")
-            hub = hub_with(hub_dir, **business_settings)
+            hub = hub_with(hub_dir, extra_plugins=self.extra_plugins, **business_settings)
             await prepare_database(hub)
             await hub.start(worker=False)
             started.append(hub)

@@ -1,0 +1,1 @@
+"""The sink plugin CONTRIBUTING.md walks through ("Walkthrough: a webhook sink")."""
