@@ -293,6 +293,10 @@ class Business(_Strict):
         """The country of the business's first number, for reading national caller ids."""
         return region_of(self.numbers[0])
 
+    def sender_names(self) -> list[str]:
+        """The SMS senders this business sends through: its sender, then its fallbacks."""
+        return [self.sms_sender.use, *(fallback.use for fallback in self.sms_sender.fallbacks)]
+
     def selections(self) -> Iterator[tuple[str, Kind, PluginSelection]]:
         """Every plugin selection with its path under the business and its kind."""
         yield "call_source", Kind.CALL_SOURCE, self.call_source

@@ -128,3 +128,44 @@ def test_the_installed_hub_script_starts_and_answers():
         timeout=60,
     )
     assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
+
+
+async def test_simulate_a_reply_and_its_delivery_report_through_the_generic_webhook(served):
+    """The tour's second half: the customer answers, and a gateway reports the text delivered."""
+    import asyncio
+    import re
+
+    config = served
+
+    def hub(*args: str):
+        return asyncio.to_thread(run_cli, *args)
+
+    base = ["--config", str(config), "--business", "acme"]
+    called = await hub("simulate", "call", *base, "--from", "+15125550123")
+    assert called.returncode == 0, called.stderr
+
+    async def texted():
+        shown = await hub("leads", "show", "1", "--config", str(config))
+        assert "-> [sent] Hi, this is Acme Plumbing" in shown.stdout, shown.stdout
+        return shown
+
+    shown = await eventually(texted)
+    [sent_id] = re.findall(r"\((console-[0-9a-f]+)\)", shown.stdout)
+    reply = await hub(
+        "simulate", "sms", *base, "--from", "+15125550123", "water heater is leaking, 78704, Dana"
+    )
+    assert reply.returncode == 0, reply.stderr
+    assert '"status":"received"' in reply.stdout
+    report = await hub("simulate", "status", *base, "--message-id", sent_id)
+    assert report.returncode == 0, report.stderr
+
+    async def recorded():
+        shown = await hub("leads", "show", "1", "--config", str(config))
+        assert "<- [received] water heater is leaking, 78704, Dana" in shown.stdout, shown.stdout
+        assert "-> [delivered] Hi, this is Acme Plumbing" in shown.stdout, shown.stdout
+        assert "zip: 78704" in shown.stdout, shown.stdout
+        return shown
+
+    await eventually(recorded)
+    garbled = await hub("simulate", "status", *base, "--message-id", "x", "--status", "lost")
+    assert garbled.returncode == 2 and "Traceback" not in garbled.stderr
