@@ -114,12 +114,38 @@ def main() -> None:
 # -- serving --------------------------------------------------------------------------------------
 
 
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0", "::"}  # noqa: S104
+
+
+def listen_mismatch(public_url: str, host: str, port: int) -> str | None:
+    """Why ``public_url`` is not where ``hub serve --host HOST --port PORT`` listens, or ``None``.
+
+    Only a ``public_url`` on this machine is compared: behind a proxy it names another host and
+    port on purpose."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    public_host = (parts.hostname or "").lower()
+    if public_host not in _LOCAL_HOSTS | {host.lower()}:
+        return None
+    try:
+        public_port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if public_port == port:
+        return None
+    return (
+        f"listening on port {port} but public_url is {public_url}: "
+        f"callbacks and `hub simulate` go there (set public_url, or use `hub simulate --url`)"
+    )
+
+
 @main.command()
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on")
 @click.option("--no-worker", is_flag=True, help="Only answer webhooks; run `hub worker` elsewhere")
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail")
 def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbose: bool) -> None:
     """Serve webhooks (and run jobs, unless --no-worker)."""
     import uvicorn
@@ -132,6 +158,9 @@ def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbo
         hub.config.worker.in_process = False
     click.echo(f"hub: {len(hub.config.businesses)} business(es), database {hub.db.redacted_url()}")
     click.echo(f"hub: serving on http://{host}:{port} (public URL {hub.config.public_url})")
+    mismatch = listen_mismatch(hub.config.public_url, host, port)
+    if mismatch:
+        click.secho(f"warning: {mismatch}", fg="yellow", err=True)
     uvicorn.run(
         create_app(hub), host=host, port=port, log_config=None, access_log=False, lifespan="on"
     )

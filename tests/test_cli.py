@@ -169,3 +169,44 @@ async def test_simulate_a_reply_and_its_delivery_report_through_the_generic_webh
     await eventually(recorded)
     garbled = await hub("simulate", "status", *base, "--message-id", "x", "--status", "lost")
     assert garbled.returncode == 2 and "Traceback" not in garbled.stderr
+
+
+def test_serve_warns_in_one_line_when_public_url_is_not_where_it_listens(hub_dir):
+    from hub.cli import listen_mismatch
+
+    port = free_port()
+    config = write_config(
+        hub_dir,
+        {"acme": business(sms_sender={"use": "console"}, sinks=[])},
+        public_url=f"http://127.0.0.1:{port + 1}",
+    )
+    server = HubProcess(config, dict(os.environ), port)
+    server.start()
+    output = server.stop()
+    warnings = [line for line in output.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: listening on port {port} but public_url is http://127.0.0.1:{port + 1}: "
+        "callbacks and `hub simulate` go there (set public_url, or use `hub simulate --url`)"
+    ], output
+    assert listen_mismatch("http://localhost:8000", "127.0.0.1", 8000) is None
+    assert listen_mismatch("https://hub.example.com", "127.0.0.1", 8000) is None  # a proxy
+    assert listen_mismatch("http://127.0.0.1", "127.0.0.1", 8001) is not None
+
+
+async def test_simulate_posts_to_the_url_it_is_given(served, hub_dir):
+    import asyncio
+
+    # `served` listens where its public_url says; a second config points public_url elsewhere
+    other = hub_dir / "other"
+    other.mkdir()
+    text = served.read_text()
+    port = text.split("http://127.0.0.1:")[1].split()[0].strip("'\"")
+    elsewhere = other / "hub.yaml"
+    elsewhere.write_text(text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}"))
+    base = ["simulate", "call", "--config", str(elsewhere), "--business", "acme"]
+    missed = await asyncio.to_thread(run_cli, *base, "--from", "+15125550123")
+    assert missed.returncode == 1 and "cannot reach the hub at http://127.0.0.1:" in missed.stderr
+    posted = await asyncio.to_thread(
+        run_cli, *base, "--from", "+15125550123", "--url", f"http://127.0.0.1:{port}"
+    )
+    assert posted.returncode == 0 and '"status":"scheduled"' in posted.stdout, posted.stderr
