@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.clock import Clock, to_ms
-from hub.config import Business
+from hub.config import Business, own_numbers
 from hub.events import EventKind
 from hub.exceptions import Refused
 from hub.followups import FollowUps
@@ -62,6 +62,7 @@ class Calls:
         self.texting = texting
         self.notifications = notifications
         self.followups = followups
+        self.own_numbers = own_numbers(businesses.values())
 
     async def receive_call(
         self, business: Business, provider: str, event: CallEvent
@@ -95,7 +96,7 @@ class Calls:
             "called": number,
             "outcome": str(outcome),
             "after_hours": after_hours,
-            "skipped_reason": self._guard(business, customer, answered),
+            "skipped_reason": self._guard(business, customer, event, answered),
             "forwarded_from": event.forwarded_from,
             "recording_url": event.recording_url,
             "at": at,
@@ -124,12 +125,19 @@ class Calls:
             recorded.lead_id,
         )
 
-    def _guard(self, business: Business, caller: str | None, answered: bool) -> str | None:
+    def _guard(
+        self, business: Business, caller: str | None, event: CallEvent, answered: bool
+    ) -> str | None:
         if answered:
             return "answered"
         if caller is None:
             return "anonymous"
-        if caller in {*business.numbers, business.forward_to, business.owner.phone}:
+        # Any business's number, not only this one's: two businesses on one hub must never
+        # text each other. A caller that is its own ForwardedFrom is the business's own line
+        # forwarding (catch mode), not a customer.
+        if caller in self.own_numbers or caller == caller_number(
+            event.forwarded_from, business.region
+        ):
             return "own_number"
         return None
 

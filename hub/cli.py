@@ -114,12 +114,38 @@ def main() -> None:
 # -- serving --------------------------------------------------------------------------------------
 
 
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0", "::"}  # noqa: S104
+
+
+def listen_mismatch(public_url: str, host: str, port: int) -> str | None:
+    """Why ``public_url`` is not where ``hub serve --host HOST --port PORT`` listens, or ``None``.
+
+    Only a ``public_url`` on this machine is compared: behind a proxy it names another host and
+    port on purpose."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    public_host = (parts.hostname or "").lower()
+    if public_host not in _LOCAL_HOSTS | {host.lower()}:
+        return None
+    try:
+        public_port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if public_port == port:
+        return None
+    return (
+        f"listening on port {port} but public_url is {public_url}: "
+        f"callbacks and `hub simulate` go there (set public_url, or use `hub simulate --url`)"
+    )
+
+
 @main.command()
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on")
 @click.option("--no-worker", is_flag=True, help="Only answer webhooks; run `hub worker` elsewhere")
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail")
 def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbose: bool) -> None:
     """Serve webhooks (and run jobs, unless --no-worker)."""
     import uvicorn
@@ -132,6 +158,9 @@ def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbo
         hub.config.worker.in_process = False
     click.echo(f"hub: {len(hub.config.businesses)} business(es), database {hub.db.redacted_url()}")
     click.echo(f"hub: serving on http://{host}:{port} (public URL {hub.config.public_url})")
+    mismatch = listen_mismatch(hub.config.public_url, host, port)
+    if mismatch:
+        click.secho(f"warning: {mismatch}", fg="yellow", err=True)
     uvicorn.run(
         create_app(hub), host=host, port=port, log_config=None, access_log=False, lifespan="on"
     )
@@ -259,31 +288,23 @@ def simulate() -> None:
     """Send test events to a running hub."""
 
 
-@simulate.command("call")
-@config_option
-@click.option("--business", "-b", required=True, help="Business slug")
-@click.option("--from", "caller", required=True, help="Caller's number, E.164")
-@click.option("--to", "called", default=None, help="Number called (default: the business's first)")
-@click.option(
-    "--outcome",
-    type=click.Choice(["missed", "answered", "voicemail", "after_hours"]),
-    default="missed",
-    show_default=True,
-)
-@click.option(
-    "--id", "call_id", default=None, help="Call id (same id = same call; default: random)"
-)
-@click.option("--url", default=None, help="Hub base URL (default: public_url from the config)")
-def simulate_call(
-    config_path: Path | None,
-    business: str,
-    caller: str,
-    called: str | None,
-    outcome: str,
-    call_id: str | None,
-    url: str | None,
+def _business_option(func: F) -> F:
+    return click.option("--business", "-b", required=True, help="Business slug")(func)
+
+
+def _url_option(func: F) -> F:
+    return click.option(
+        "--url",
+        default=None,
+        help="Base URL of the hub to post to (default: public_url from the config)",
+    )(func)
+
+
+def _post_generic(
+    config_path: Path | None, business: str, route: str, data: dict[str, Any], url: str | None
 ) -> None:
-    """Post a signed `generic` call webhook, as a PBX would."""
+    """Post ``data`` to the business's ``generic`` webhook ``route``, signed with its secret, and
+    print the hub's answer."""
     import httpx
 
     from hub.defaults.generic import SIGNATURE_HEADER, GenericConfig, sign
@@ -296,20 +317,14 @@ def simulate_call(
     if entry.call_source.use != "generic":
         raise click.ClickException(
             f"business {business!r} takes calls from {entry.call_source.use!r}; "
-            "`hub simulate call` posts to the generic call source"
+            "`hub simulate` posts to the generic call source"
         )
     secret = entry.call_source.config
     assert isinstance(secret, GenericConfig)
-    body = json.dumps(
-        {
-            "id": call_id or f"sim-{uuid.uuid4().hex[:12]}",
-            "from": caller,
-            "to": called or entry.numbers[0],
-            "outcome": outcome,
-            "at": datetime.now(UTC).isoformat(),
-        }
-    ).encode()
-    target = f"{(url or config.public_url).rstrip('/')}/hooks/{business}/generic/call"
+    if "to" in data and data["to"] is None:
+        data["to"] = entry.numbers[0]
+    body = json.dumps(data).encode()
+    target = f"{(url or config.public_url).rstrip('/')}/hooks/{business}/generic/{route}"
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign(secret.secret.get_secret_value(), body),
@@ -318,11 +333,118 @@ def simulate_call(
         response = httpx.post(target, content=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:
         raise click.ClickException(
-            f"cannot reach the hub at {target}: {exc} (is `hub serve` running?)"
+            f"cannot reach the hub at {target}: {exc} (is `hub serve` running? --url says where)"
         ) from None
     if response.status_code >= 400:
         raise click.ClickException(f"hub answered {response.status_code}: {response.text.strip()}")
     click.echo(f"{response.status_code} {response.text.strip()}")
+
+
+def _sim_id(prefix: str, given: str | None) -> str:
+    return given or f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@simulate.command("call")
+@config_option
+@_business_option
+@click.option("--from", "caller", required=True, help="Caller's number, E.164")
+@click.option("--to", "called", default=None, help="Number called (default: the business's first)")
+@click.option(
+    "--outcome",
+    type=click.Choice(["missed", "answered", "voicemail", "after_hours"]),
+    default="missed",
+    show_default=True,
+    help="How the call ended",
+)
+@click.option(
+    "--id", "call_id", default=None, help="Call id (same id = same call; default: random)"
+)
+@_url_option
+def simulate_call(
+    config_path: Path | None,
+    business: str,
+    caller: str,
+    called: str | None,
+    outcome: str,
+    call_id: str | None,
+    url: str | None,
+) -> None:
+    """Post a signed `generic` call webhook, as a PBX would."""
+    data = {
+        "id": _sim_id("sim", call_id),
+        "from": caller,
+        "to": called,
+        "outcome": outcome,
+        "at": datetime.now(UTC).isoformat(),
+    }
+    _post_generic(config_path, business, "call", data, url)
+
+
+@simulate.command("sms")
+@config_option
+@_business_option
+@click.option("--from", "sender", required=True, help="The customer's number, E.164")
+@click.option(
+    "--to", "recipient", default=None, help="Number texted (default: the business's first)"
+)
+@click.option(
+    "--id", "message_id", default=None, help="Message id (same id = same text; default: random)"
+)
+@_url_option
+@click.argument("text")
+def simulate_sms(
+    config_path: Path | None,
+    business: str,
+    sender: str,
+    recipient: str | None,
+    message_id: str | None,
+    url: str | None,
+    text: str,
+) -> None:
+    """Post a customer's TEXT to the `generic` webhook, as an SMS gateway would."""
+    data = {
+        "id": _sim_id("sim-sms", message_id),
+        "from": sender,
+        "to": recipient,
+        "text": text,
+        "at": datetime.now(UTC).isoformat(),
+    }
+    _post_generic(config_path, business, "sms", data, url)
+
+
+@simulate.command("status")
+@config_option
+@_business_option
+@click.option(
+    "--message-id",
+    required=True,
+    help="The sender's id of the text (the console sender prints it: [console-...])",
+)
+@click.option(
+    "--status",
+    type=click.Choice(["queued", "sending", "sent", "delivered", "undelivered", "failed"]),
+    default="delivered",
+    show_default=True,
+    help="What the gateway reports",
+)
+@click.option("--error-code", default=None, help="The gateway's error code, if any")
+@_url_option
+def simulate_status(
+    config_path: Path | None,
+    business: str,
+    message_id: str,
+    status: str,
+    error_code: str | None,
+    url: str | None,
+) -> None:
+    """Post a delivery report for a text the hub sent, as an SMS gateway would."""
+    data = {
+        "id": _sim_id("sim-status", None),
+        "message_id": message_id,
+        "status": status,
+        "error_code": error_code,
+    }
+    _post_generic(config_path, business, "sms-status", data, url)
 
 
 # -- replies --------------------------------------------------------------------------------------
@@ -501,6 +623,11 @@ def leads_show(config_path: Path | None, lead_id: int) -> None:
         arrow = "<-" if message.direction == "in" else "->"
         click.echo(
             f"  {message.created_at:%Y-%m-%d %H:%M:%S} {arrow} [{message.status}] {message.body}"
+            + (
+                f"  ({message.provider_message_id})"
+                if message.direction == "out" and message.provider_message_id
+                else ""
+            )
         )
     click.echo("\ntimeline:")
     for event in detail.timeline:

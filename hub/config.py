@@ -15,7 +15,7 @@ import difflib
 import glob
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -236,7 +236,11 @@ class Business(_Strict):
     timezone: str = Field(description="IANA timezone, e.g. America/Chicago")
     numbers: list[E164] = Field(min_length=1, description="The numbers customers call (E.164)")
     hours: dict[str, str | list[str] | None] = Field(
-        default_factory=dict, description="Opening windows per weekday; an absent day is closed"
+        default_factory=dict,
+        description=(
+            "Opening windows per weekday; an absent day is closed. A business's hours replace "
+            "the defaults' hours whole (they do not merge day by day)"
+        ),
     )
     holidays: list[date] = Field(default_factory=list)
     forward_to: E164 | None = Field(None, description="Where a call source rings the owner")
@@ -293,6 +297,10 @@ class Business(_Strict):
         """The country of the business's first number, for reading national caller ids."""
         return region_of(self.numbers[0])
 
+    def sender_names(self) -> list[str]:
+        """The SMS senders this business sends through: its sender, then its fallbacks."""
+        return [self.sms_sender.use, *(fallback.use for fallback in self.sms_sender.fallbacks)]
+
     def selections(self) -> Iterator[tuple[str, Kind, PluginSelection]]:
         """Every plugin selection with its path under the business and its kind."""
         yield "call_source", Kind.CALL_SOURCE, self.call_source
@@ -310,6 +318,17 @@ class WorkerSettings(_Strict):
     concurrency: int = Field(8, ge=1, le=256)
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease: float = Field(60.0, ge=1, description="Seconds a job is held before it is rescued")
+
+
+def own_numbers(businesses: Iterable[Business]) -> frozenset[str]:
+    """Every number these businesses use themselves: their numbers, forward_to and owner's
+    phone. No business texts one of them as a customer."""
+    return frozenset(
+        number
+        for business in businesses
+        for number in (*business.numbers, business.forward_to, business.owner.phone)
+        if number
+    )
 
 
 class HubConfig(_Strict):
@@ -347,6 +366,10 @@ class HubConfig(_Strict):
     @property
     def base_dir(self) -> Path:
         return self._path.parent if self._path else Path.cwd()
+
+    def own_numbers(self) -> frozenset[str]:
+        """Every number the hub itself uses (see ``own_numbers``)."""
+        return own_numbers(self.businesses.values())
 
     def business(self, slug: str) -> Business:
         try:
@@ -534,6 +557,9 @@ class _Loader:
             self.issue(prefix, "must be a mapping of settings", file)
             return None
         data = _overlay(defaults, body)
+        for key in REPLACED_WHOLE:
+            if key in body:  # a schedule is read as a whole: Monday must not leak in from defaults
+                data[key] = copy.deepcopy(body[key])
         data["slug"] = slug
         data.setdefault("reply_parsers", [{"use": "rules"}])  # the default reader of replies
         configs = self._plugin_configs(prefix, data, file)
@@ -652,6 +678,11 @@ def _message(error: Mapping[str, Any]) -> str:
     if error.get("type") == "missing":
         return "required setting is missing"
     return message.removeprefix("Value error, ")
+
+
+#: Business settings that, when a business gives them, replace the defaults' value whole rather
+#: than merging key by key with it.
+REPLACED_WHOLE = ("hours",)
 
 
 def _overlay(base: Any, top: Any) -> Any:

@@ -43,6 +43,12 @@ class DeliveryReports:
                 await contacts.record_event(uow, provider, event_key)
                 message = await messages.by_provider_id(uow, provider, report.message_id)
                 if message is None:
+                    # A report relayed by another of the business's webhooks (the generic
+                    # source takes a gateway's reports) names a text its own senders sent.
+                    message = await messages.by_sender_id(
+                        uow, business.slug, business.sender_names(), report.message_id
+                    )
+                if message is None:
                     log.info(
                         "delivery report for unknown message %s from %s",
                         report.message_id,

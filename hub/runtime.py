@@ -18,7 +18,7 @@ from typing import Any
 
 from hub.calls import Calls
 from hub.clock import Clock
-from hub.config import Business, HubConfig, load_config
+from hub.config import Business, HubConfig, load_config, own_numbers
 from hub.context import HubContext, JobContext, ProviderContext
 from hub.delivery_reports import DeliveryReports
 from hub.followups import FollowUps
@@ -102,7 +102,9 @@ class Hub:
         # The domain services, each given what it needs.
         db, jobs, clock, templates = self.db, self.jobs, self.clock, self.templates
         self.notifications = Notifications(db, jobs, clock, templates, businesses, self.sinks)
-        self.texting = Texting(db, jobs, clock, self.senders, self.notifications)
+        self.texting = Texting(
+            db, jobs, clock, self.senders, self.notifications, own_numbers(businesses.values())
+        )
         self.leads = Leads(db, jobs, clock, businesses, self.notifications)
         self.followups = FollowUps(
             db, jobs, clock, templates, businesses, self.texting, self.notifications

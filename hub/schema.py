@@ -78,7 +78,15 @@ def config_schema(plugins: Plugins) -> dict[str, Any]:
     ]
     partial = {key: value for key, value in defs[Business.__name__].items() if key != "required"}
     defs["BusinessDefaults"] = partial
-    schema["properties"]["defaults"] = {"$ref": "#/$defs/BusinessDefaults"}
+    schema["properties"]["defaults"] = {
+        "$ref": "#/$defs/BusinessDefaults",
+        "description": (
+            "Inherited by every business. Mappings (text_back, quiet_hours, follow_ups, owner, "
+            "services, templates, a plugin's settings) merge key by key with the business's; "
+            "lists, single values and hours are replaced whole, and so is a plugin selection "
+            "that names a different `use`"
+        ),
+    }
     defs["SecretRef"] = _SECRET_REF
     _allow_secret_refs(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -48,8 +48,10 @@ class Texting:
         clock: Clock,
         senders: Callable[[str], Sequence[SmsSender]],
         events: Notifications,
+        own_numbers: frozenset[str] = frozenset(),
     ) -> None:
         self.db = db
+        self.own_numbers = own_numbers
         self.jobs = jobs
         self.clock = clock
         self.senders = senders
@@ -182,6 +184,8 @@ class Texting:
     def _reason_not_to_send(
         self, business: Business, state: SendState, purpose: str, respect_opt_out: bool
     ) -> str | None:
+        if state.phone in self.own_numbers:
+            return "it is a number this hub uses"
         if respect_opt_out and state.opted_out:
             return "they opted out of texts"
         if state.cannot_receive:

@@ -128,3 +128,85 @@ def test_the_installed_hub_script_starts_and_answers():
         timeout=60,
     )
     assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
+
+
+async def test_simulate_a_reply_and_its_delivery_report_through_the_generic_webhook(served):
+    """The tour's second half: the customer answers, and a gateway reports the text delivered."""
+    import asyncio
+    import re
+
+    config = served
+
+    def hub(*args: str):
+        return asyncio.to_thread(run_cli, *args)
+
+    base = ["--config", str(config), "--business", "acme"]
+    called = await hub("simulate", "call", *base, "--from", "+15125550123")
+    assert called.returncode == 0, called.stderr
+
+    async def texted():
+        shown = await hub("leads", "show", "1", "--config", str(config))
+        assert "-> [sent] Hi, this is Acme Plumbing" in shown.stdout, shown.stdout
+        return shown
+
+    shown = await eventually(texted)
+    [sent_id] = re.findall(r"\((console-[0-9a-f]+)\)", shown.stdout)
+    reply = await hub(
+        "simulate", "sms", *base, "--from", "+15125550123", "water heater is leaking, 78704, Dana"
+    )
+    assert reply.returncode == 0, reply.stderr
+    assert '"status":"received"' in reply.stdout
+    report = await hub("simulate", "status", *base, "--message-id", sent_id)
+    assert report.returncode == 0, report.stderr
+
+    async def recorded():
+        shown = await hub("leads", "show", "1", "--config", str(config))
+        assert "<- [received] water heater is leaking, 78704, Dana" in shown.stdout, shown.stdout
+        assert "-> [delivered] Hi, this is Acme Plumbing" in shown.stdout, shown.stdout
+        assert "zip: 78704" in shown.stdout, shown.stdout
+        return shown
+
+    await eventually(recorded)
+    garbled = await hub("simulate", "status", *base, "--message-id", "x", "--status", "lost")
+    assert garbled.returncode == 2 and "Traceback" not in garbled.stderr
+
+
+def test_serve_warns_in_one_line_when_public_url_is_not_where_it_listens(hub_dir):
+    from hub.cli import listen_mismatch
+
+    port = free_port()
+    config = write_config(
+        hub_dir,
+        {"acme": business(sms_sender={"use": "console"}, sinks=[])},
+        public_url=f"http://127.0.0.1:{port + 1}",
+    )
+    server = HubProcess(config, dict(os.environ), port)
+    server.start()
+    output = server.stop()
+    warnings = [line for line in output.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: listening on port {port} but public_url is http://127.0.0.1:{port + 1}: "
+        "callbacks and `hub simulate` go there (set public_url, or use `hub simulate --url`)"
+    ], output
+    assert listen_mismatch("http://localhost:8000", "127.0.0.1", 8000) is None
+    assert listen_mismatch("https://hub.example.com", "127.0.0.1", 8000) is None  # a proxy
+    assert listen_mismatch("http://127.0.0.1", "127.0.0.1", 8001) is not None
+
+
+async def test_simulate_posts_to_the_url_it_is_given(served, hub_dir):
+    import asyncio
+
+    # `served` listens where its public_url says; a second config points public_url elsewhere
+    other = hub_dir / "other"
+    other.mkdir()
+    text = served.read_text()
+    port = text.split("http://127.0.0.1:")[1].split()[0].strip("'\"")
+    elsewhere = other / "hub.yaml"
+    elsewhere.write_text(text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}"))
+    base = ["simulate", "call", "--config", str(elsewhere), "--business", "acme"]
+    missed = await asyncio.to_thread(run_cli, *base, "--from", "+15125550123")
+    assert missed.returncode == 1 and "cannot reach the hub at http://127.0.0.1:" in missed.stderr
+    posted = await asyncio.to_thread(
+        run_cli, *base, "--from", "+15125550123", "--url", f"http://127.0.0.1:{port}"
+    )
+    assert posted.returncode == 0 and '"status":"scheduled"' in posted.stdout, posted.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from hub.config import ConfigError, load_config
 from hub.plugins import load_plugins
 from hub.schema import config_schema
-from hub.testing import MemoryPlugin, run_cli
+from hub.testing import MemoryPlugin, business, run_cli, write_config
 
 SECRET = "s3cr3t-value-that-must-not-leak"
 
@@ -293,3 +294,42 @@ def test_the_shipped_templates_pass_the_check():
 
     business = next(iter(config.businesses.values()))
     assert check_templates(Templates(config), business) == []
+
+
+def test_a_business_hours_replace_the_defaults_whole_and_mappings_merge(hub_dir):
+    from hub.config import load_config
+    from hub.plugins import load_plugins
+
+    plain = {"sms_sender": {"use": "console"}, "sinks": []}
+    acme = business(hours={"mon-sun": "closed"}, text_back={"delay": 60}, **plain)
+    bolt = business("Bolt", ["+15125550200"], text_back={"delay": 30}, **plain)
+    del bolt["hours"]
+    config = load_config(
+        write_config(
+            hub_dir,
+            {"acme": acme, "bolt": bolt},
+            defaults={
+                "hours": {"mon-fri": "08:00-17:00", "sat": "09:00-12:00"},
+                "text_back": {"cooldown": 3600},
+            },
+        ),
+        load_plugins(),
+    )
+    monday_noon = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # 12:00 in Chicago
+    acme_config, bolt_config = config.businesses["acme"], config.businesses["bolt"]
+    assert not acme_config.is_open(monday_noon)  # closed all week: no Monday from the defaults
+    assert acme_config.hours == {"mon-sun": "closed"}
+    assert bolt_config.is_open(monday_noon)  # no hours of its own: the defaults'
+    # mappings merge: the business's delay, the defaults' cooldown
+    assert (acme_config.text_back.delay, acme_config.text_back.cooldown) == (60, 3600)
+    assert (bolt_config.text_back.delay, bolt_config.text_back.cooldown) == (30, 3600)
+
+
+def test_the_schema_says_which_settings_merge_and_which_replace():
+    from hub.plugins import load_plugins
+    from hub.schema import config_schema
+
+    schema = config_schema(load_plugins())
+    assert "merge key by key" in schema["properties"]["defaults"]["description"]
+    hours = schema["$defs"]["Business"]["properties"]["hours"]["description"]
+    assert "replace the defaults' hours whole" in hours

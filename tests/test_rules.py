@@ -268,8 +268,7 @@ def test_stems_agree_across_forms():
         "gas smell in the kitchen",
         "outlet sparked",
         "sparks from the breaker box",
-        "need someone ASAP",
-        "can you come right now",
+        "need a plumber asap, basement is flooding",
         "URGENT water leaking through the ceiling",
         "Emergency! sewage coming out of the shower drain",
         "toilet overflowing everywhere",
@@ -283,6 +282,13 @@ def test_emergencies(text):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # Haste is not danger: only an emergency pages the owner's phone.
+        ("need a plumber asap", "soon"),
+        ("need someone ASAP", "soon"),
+        ("can you come right now", "soon"),
+        ("please call as soon as you can", "soon"),
+        ("soon as you can", "soon"),
+        ("call me back right away about the faucet", "soon"),
         ("need it today", "soon"),
         ("can someone come tomorrow", "soon"),
         ("sometime this week", "soon"),

@@ -172,3 +172,106 @@ async def test_a_late_voicemail_is_attached_to_its_call(hub_dir):
         assert (
             await Call.get(provider_call_id="vm-1")
         ).recording_url == "https://example.com/vm-1.mp3"
+
+
+def _signed(data: dict, secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+    import json
+
+    from hub.defaults.generic import SIGNATURE_HEADER, sign
+    from hub.testing import DEFAULT_SECRET
+
+    body = json.dumps(data).encode()
+    return body, {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(secret or DEFAULT_SECRET, body),
+    }
+
+
+async def test_generic_texts_and_delivery_reports_drive_the_whole_conversation(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
+        await running.post_call(id="c1", caller="+15125550123")
+        await running.run_due_jobs()
+        [text_back] = await running.recorded.messages(direction="out")
+        body, headers = _signed(
+            {
+                "id": "gw-1",
+                "from": "+15125550123",
+                "to": "+15125550100",
+                "text": "water heater is leaking, 78704, this is Dana",
+                "at": "2026-11-26T14:03:00-06:00",
+            }
+        )
+        reply = await running.client.post("/hooks/acme/generic/sms", content=body, headers=headers)
+        assert reply.status_code == 200, reply.text
+        again = await running.client.post("/hooks/acme/generic/sms", content=body, headers=headers)
+        assert again.status_code == 200  # a retried webhook is harmless
+        await running.run_due_jobs()
+        [lead] = await running.recorded.leads()
+        assert lead.zip == "78704" and lead.name == "Dana"
+        inbound = await running.recorded.messages(direction="in")
+        assert [m.provider for m in inbound] == ["generic"]
+
+        report, headers = _signed(
+            {
+                "id": "gw-2",
+                "message_id": text_back.provider_message_id,
+                "status": "delivered",
+                "error_code": None,
+            }
+        )
+        status = await running.client.post(
+            "/hooks/acme/generic/sms-status", content=report, headers=headers
+        )
+        assert status.status_code == 200, status.text
+        assert (await running.recorded.message(text_back.id)).status == "delivered"
+
+
+async def test_generic_text_routes_refuse_bad_input_with_4xx_and_store_nothing(hub_dir):
+    async with in_process_hub(write_config(hub_dir)) as running:
+        good = {"id": "t1", "from": "+15125550123", "to": "+15125550100", "text": "hi"}
+        body, headers = _signed(good)
+        unsigned = await running.client.post(
+            "/hooks/acme/generic/sms", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert unsigned.status_code == 401
+        _, forged = _signed(good, secret="not-the-secret-at-all")
+        wrong = await running.client.post("/hooks/acme/generic/sms", content=body, headers=forged)
+        assert wrong.status_code == 403
+        huge, huge_headers = _signed({**good, "text": "x" * 70_000})
+        too_big = await running.client.post(
+            "/hooks/acme/generic/sms", content=huge, headers=huge_headers
+        )
+        assert too_big.status_code == 413
+        for route, data, expected in [
+            ("sms", {**good, "text": None}, "`text`"),
+            ("sms", {**good, "id": ""}, "`id`"),
+            ("sms", {**good, "from": 5}, "`from`"),
+            ("sms", {**good, "to": "+15125559999"}, "not a number of business"),
+            ("sms", {**good, "at": "yesterday"}, "`at`"),
+            ("sms", [good], "JSON object"),
+            ("sms-status", {"id": "s", "message_id": "m", "status": "lost"}, "`status`"),
+            ("sms-status", {"id": "s", "status": "delivered"}, "`message_id`"),
+            (
+                "sms-status",
+                {"id": "s", "message_id": "m", "status": "sent", "error_code": []},
+                "error_code",
+            ),
+        ]:
+            body, headers = _signed(data)  # type: ignore[arg-type]
+            response = await running.client.post(
+                f"/hooks/acme/generic/{route}", content=body, headers=headers
+            )
+            assert 400 <= response.status_code < 500, (route, data, response.status_code)
+            assert expected in response.text, (route, data, response.text)
+        not_json = b"{"
+        _, headers = _signed({})
+        from hub.defaults.generic import SIGNATURE_HEADER, sign
+        from hub.testing import DEFAULT_SECRET
+
+        headers[SIGNATURE_HEADER] = sign(DEFAULT_SECRET, not_json)
+        response = await running.client.post(
+            "/hooks/acme/generic/sms-status", content=not_json, headers=headers
+        )
+        assert response.status_code == 400
+        assert await running.recorded.messages() == []
+        assert await running.recorded.leads() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -128,6 +129,19 @@ async def by_provider_id(
 ) -> Message | None:
     return await Message.get_or_none(
         provider=provider, provider_message_id=provider_message_id, using_db=uow.connection
+    )
+
+
+async def by_sender_id(
+    uow: UnitOfWork, business: str, providers: Sequence[str], provider_message_id: str
+) -> Message | None:
+    """The business's text that one of ``providers`` sent under this id."""
+    return (
+        await Message.filter(
+            business=business, provider__in=list(providers), provider_message_id=provider_message_id
+        )
+        .using_db(uow.connection)
+        .first()
     )
 
 

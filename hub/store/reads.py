@@ -50,6 +50,8 @@ class MessageView:
     created_at: datetime | None
     provider: str | None = None
     error: str | None = None
+    #: The sender's id for the text (what its delivery reports name).
+    provider_message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,7 @@ class Reads:
                 phone=m.phone,
                 created_at=m.created_at,
                 provider=m.provider,
+                provider_message_id=m.provider_message_id,
                 error=m.error,
             )
             for m in await message_rows.for_lead(lead_id)

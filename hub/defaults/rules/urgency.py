@@ -1,9 +1,11 @@
 """How soon the customer needs someone: ``emergency``, ``soon`` or ``flexible``.
 
-Emergencies are what a dispatcher would send someone out for tonight: water where it should not
-be, sewage coming up, gas, sparks, smoke, no heat in winter, or a customer who says "ASAP",
-"urgent" or "right now". "Not urgent" and "no rush" are checked first, so their words do not
-count as urgent. Then a day: today or tomorrow or this week is ``soon``; next week or later is
+Emergencies are danger or damage happening now, what a dispatcher would send someone out for
+tonight: water where it should not be (flooding, a burst pipe), sewage coming up, gas, sparks,
+smoke, no heat in winter, or a customer who calls it an emergency or urgent. Only an emergency
+pages the owner's phone, so haste alone is not one: "ASAP", "as soon as you can", "right away"
+are ``soon``. "Not urgent" and "no rush" are checked first, so their words do not count as
+urgent. Then a day: today or tomorrow or this week is ``soon``; next week or later is
 ``flexible``. A weekday alone says when the customer is free, not how urgent it is, so it counts
 only as a deadline or a visit day ("by Friday", "come Thursday").
 """
@@ -23,8 +25,7 @@ _CALM = re.compile(
     r"|\bat your convenience\b|\bno (?:time )?(?:rush|hurry)\b|\bin no hurry\b|\btake your time\b"
 )
 _EMERGENCY = re.compile(
-    r"\b(?:emergency|emergencia|urgent(?:e|ly)?|asap|immediately|right away|right now"
-    r"|as soon as (?:possible|you can)|urgencia)\b"
+    r"\b(?:emergency|emergencia|urgent(?:e|ly)?|urgencia)\b"
     r"|\bflood(?:s|ed|ing)?\b|\binundad"
     r"|\bburst(?:ing|ed)?\b|\bbroken? (?:water )?(?:main|pipe)|\bpipe (?:broke|split|exploded)"
     r"|\bwater (?:is )?everywhere|\b(?:pouring|gushing|spraying)\b(?! rain)"
@@ -50,7 +51,8 @@ _SEWAGE = re.compile(
 )
 _NEGATED = re.compile(r"\b(?:no|not|isn'?t|wasn'?t|never|nothing) (?:\w+ )?$")
 _SOON = re.compile(
-    r"\b(?:today|tonight|this (?:morning|afternoon|evening|week|weekend)|tomorrow"
+    r"\b(?:asap|a\.s\.a\.p|immediately|right away|right now|(?:as )?soon as (?:possible|you can)"
+    r"|today|tonight|this (?:morning|afternoon|evening|week|weekend)|tomorrow"
     r"|in the next (?:day|couple (?:of )?days)|(?:a )?day or two|same day|end of (?:the )?day)\b"
 )
 _DEADLINE_DAY = re.compile(

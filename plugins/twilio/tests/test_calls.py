@@ -291,3 +291,17 @@ async def test_call_to_a_number_the_business_does_not_own_is_refused(hub_dir, fa
         )
         assert response.status_code == 403
         assert await running.recorded.calls() == []
+
+
+async def test_catch_mode_a_caller_that_is_its_own_forwarded_from_is_not_texted(
+    hub_dir, fake_twilio
+):
+    """The business's own line forwarding to itself (a test call, a loop) is not a customer."""
+    line = "+15125550111"
+    async with twilio_hub(hub_dir, fake_twilio, "catch") as (running, hooks):
+        call = hooks.call(line, forwarded_from=line)
+        await hooks.post(running.client, "voice", call.voice())
+        await hooks.post(running.client, "call-status", call.status("completed", duration=5))
+        await no_more_texts(running, fake_twilio, 0)
+        stored = await running.recorded.call(call.sid)
+        assert stored.skipped_reason == "own_number"
