@@ -74,6 +74,29 @@ def _config(path: Path | None, plugins: Plugins) -> HubConfig:
         raise click.exceptions.Exit(2) from None
 
 
+def _warn_config(config: HubConfig) -> None:
+    for warning in config.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on, before anything starts."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is in use (another hub?); choose another with --port"
+                ) from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def _hub(path: Path | None) -> Hub:
     from hub.runtime import Hub
 
@@ -148,12 +171,14 @@ def listen_mismatch(public_url: str, host: str, port: int) -> str | None:
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail")
 def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbose: bool) -> None:
     """Serve webhooks (and run jobs, unless --no-worker)."""
+    _check_port(host, port)
     import uvicorn
 
     from hub.web import create_app
 
     _setup_logging(verbose)
     hub = _hub(config_path)
+    _warn_config(hub.config)
     if no_worker:
         hub.config.worker.in_process = False
     click.echo(f"hub: {len(hub.config.businesses)} business(es), database {hub.db.redacted_url()}")
@@ -220,6 +245,7 @@ def check(config_path: Path | None) -> None:
 
     plugins = _plugins()
     config = _config(config_path, plugins)
+    _warn_config(config)
     hub = Hub(config, plugins)
     problems = [
         f"businesses.{slug}.{path}: {problem}"
@@ -340,6 +366,14 @@ def _post_generic(
     click.echo(f"{response.status_code} {response.text.strip()}")
 
 
+def _phone(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from hub.phone import caller_number
+
+    if value is not None and caller_number(value, "US") is None:
+        raise click.BadParameter(f"{value!r} is not a phone number (write it as +15125550123)")
+    return value
+
+
 def _sim_id(prefix: str, given: str | None) -> str:
     return given or f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -347,7 +381,7 @@ def _sim_id(prefix: str, given: str | None) -> str:
 @simulate.command("call")
 @config_option
 @_business_option
-@click.option("--from", "caller", required=True, help="Caller's number, E.164")
+@click.option("--from", "caller", required=True, callback=_phone, help="Caller's number, E.164")
 @click.option("--to", "called", default=None, help="Number called (default: the business's first)")
 @click.option(
     "--outcome",
@@ -383,7 +417,9 @@ def simulate_call(
 @simulate.command("sms")
 @config_option
 @_business_option
-@click.option("--from", "sender", required=True, help="The customer's number, E.164")
+@click.option(
+    "--from", "sender", required=True, callback=_phone, help="The customer's number, E.164"
+)
 @click.option(
     "--to", "recipient", default=None, help="Number texted (default: the business's first)"
 )
@@ -572,10 +608,17 @@ def leads_group() -> None:
 def leads_list(
     config_path: Path | None, business: str | None, status: str | None, limit: int, as_json: bool
 ) -> None:
-    """Most recent leads first."""
+    """Most recent leads first, times in each business's timezone."""
+    from zoneinfo import ZoneInfo
+
     from hub.store.reads import LeadFilter
 
     hub = _hub(config_path)
+    if business is not None:
+        try:
+            hub.config.business(business)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
 
     async def fetch() -> list[LeadView]:
         page = await hub.reads.leads(LeadFilter(business=business, status=status), limit=limit)
@@ -592,7 +635,14 @@ def leads_list(
     click.echo(row.format("ID", "BUSINESS", "CALLER", "STATUS", "CALLS", "LAST CALL", "DETAILS"))
     for lead in rows:
         details = ", ".join(str(v) for v in (lead.name, lead.service, lead.zip, lead.urgency) if v)
-        last = lead.last_call_at.strftime("%Y-%m-%d %H:%M UTC") if lead.last_call_at else "-"
+        entry = hub.config.businesses.get(lead.business)
+        # The business's own clock: "14:03" means what its owner read on the phone.
+        when = (
+            lead.last_call_at.astimezone(ZoneInfo(entry.timezone))
+            if lead.last_call_at and entry
+            else lead.last_call_at
+        )
+        last = when.strftime("%Y-%m-%d %H:%M %Z") if when else "-"
         click.echo(
             row.format(
                 lead.id, lead.business, lead.caller, lead.status, lead.call_count, last, details

@@ -351,6 +351,7 @@ class HubConfig(_Strict):
     businesses: dict[str, Business] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
+    _warnings: list[ConfigIssue] = PrivateAttr(default_factory=list)
 
     @field_validator("public_url")
     @classmethod
@@ -366,6 +367,11 @@ class HubConfig(_Strict):
     @property
     def base_dir(self) -> Path:
         return self._path.parent if self._path else Path.cwd()
+
+    @property
+    def warnings(self) -> list[ConfigIssue]:
+        """What loading found risky but allowed (an inline secret), one line each."""
+        return self._warnings
 
     def own_numbers(self) -> frozenset[str]:
         """Every number the hub itself uses (see ``own_numbers``)."""
@@ -398,8 +404,18 @@ class _Loader:
         self.issues: list[ConfigIssue] = []
         self.secrets: set[str] = set()
         self.sources: dict[str, str] = {}  # business slug -> file it came from
+        # Where a secret could not be read: already reported, so its empty value is not again.
+        self.unread: set[str] = set()
+        self.warnings: list[ConfigIssue] = []
 
     def issue(self, path: str, message: str, file: str | None = None) -> None:
+        if path in self.unread or any(
+            path.endswith(f".{unread.removeprefix('defaults.')}")
+            and unread.startswith("defaults.")
+            and path.startswith("businesses.")
+            for unread in self.unread
+        ):
+            return  # the secret it needs is reported where it is written
         for secret in self.secrets:
             message = message.replace(secret, "***")
         self.issues.append(ConfigIssue(path, message, file))
@@ -414,7 +430,9 @@ class _Loader:
             businesses = {}
         businesses = dict(businesses)
         self._include(raw.get("include") or [], businesses)
-        raw = self._resolve(raw, ())
+        if not businesses and not self.issues:
+            self.issue("businesses", f"{self.path} has no businesses: add one under `businesses:`")
+        raw = self._resolve({key: value for key, value in raw.items() if key != "businesses"}, ())
         businesses = self._resolve(businesses, ("businesses",))
         defaults = raw.get("defaults") or {}
         if not isinstance(defaults, dict):
@@ -441,6 +459,7 @@ class _Loader:
         if self.issues or config is None:
             raise ConfigError(self.issues)
         config.businesses = parsed
+        config._warnings = self.warnings
         config._path = self.path.resolve()
         return config
 
@@ -495,7 +514,11 @@ class _Loader:
                     )
                 for slug, body in (data.get("businesses") or {}).items():
                     if slug in businesses:
-                        self.issue(f"businesses.{slug}", "is defined more than once", relative)
+                        other = self.sources.get(str(slug), self.path.name)
+                        self.issue(
+                            f"businesses.{slug}", f"is defined more than once (also in {other})",
+                            relative,
+                        )  # fmt: skip
                         continue
                     businesses[slug] = body
                     self.sources[str(slug)] = relative
@@ -524,6 +547,7 @@ class _Loader:
             if value is None:
                 if "default" not in ref:
                     self.issue(where, f"environment variable {name} is not set")
+                    self.unread.add(where)
                     return None
                 value = str(ref["default"])
         else:
@@ -534,6 +558,7 @@ class _Loader:
                 value = file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 self.issue(where, f"cannot read secret file {file}: {exc.strerror}")
+                self.unread.add(where)
                 return None
         if value:
             self.secrets.add(value)
@@ -566,10 +591,11 @@ class _Loader:
         try:
             business = Business.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors(include_input=False, include_url=False):
+            for error in exc.errors(include_url=False):
                 if _is_plugin_option_error(error["loc"]):
                     continue  # reported with the plugin's own model below
-                self.issue(f"{prefix}.{format_path(error['loc'])}", _message(error), file)
+                known = Business.model_fields if len(error["loc"]) == 1 else ()
+                self.issue(f"{prefix}.{format_path(error['loc'])}", _message(error, known), file)
             return None
         if configs is None:
             return None
@@ -604,11 +630,30 @@ class _Loader:
             try:
                 found[path] = cls.Config.model_validate(options)
             except ValidationError as exc:
-                for error in exc.errors(include_input=False, include_url=False):
+                for error in exc.errors(include_url=False):
+                    known = cls.Config.model_fields if len(error["loc"]) == 1 else ()
                     self.issue(
-                        f"{prefix}.{path}.{format_path(error['loc'])}", _message(error), file
+                        f"{prefix}.{path}.{format_path(error['loc'])}",
+                        _message(error, known),
+                        file,
                     )
                 ok = False
+                continue
+            for key, value in options.items():
+                field = cls.Config.model_fields.get(key)
+                if (
+                    field is not None
+                    and "SecretStr" in str(field.annotation)
+                    and isinstance(value, str)
+                    and value not in self.secrets
+                ):
+                    self.warnings.append(
+                        ConfigIssue(
+                            f"{prefix}.{path}.{key}",
+                            "a secret written inline; use {$env: NAME} or {$file: path}",
+                            file,
+                        )
+                    )
         return found if ok else None
 
     def _offers(self, cls: type[Any], raw: dict[Any, Any], path: str, file: str | None) -> bool:
@@ -671,10 +716,18 @@ def _is_plugin_option_error(loc: tuple[int | str, ...]) -> bool:
     return "options" in loc
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def _message(error: Mapping[str, Any], known: Iterable[str] = ()) -> str:
+    """One line for a validation error; the value itself is never shown (it may be a secret)."""
     message = str(error.get("msg", "invalid"))
-    if error.get("type") == "extra_forbidden":
-        return "unknown setting"
+    kind, context = error.get("type"), error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        loc = error.get("loc") or ("",)
+        close = difflib.get_close_matches(str(loc[-1]), sorted(known), n=1, cutoff=0.8)
+        return "unknown setting" + (f" (did you mean {close[0]!r}?)" if close else "")
+    if kind == "too_short" and context.get("field_type") == "Value":
+        return f"must be at least {context.get('min_length')} characters long"
+    if kind == "string_type" and isinstance(error.get("input"), int | float):
+        return 'a number where text belongs: put it in quotes ("+15125550199", not 5125550199)'
     if error.get("type") == "missing":
         return "required setting is missing"
     return message.removeprefix("Value error, ")

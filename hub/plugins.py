@@ -273,8 +273,20 @@ def load_plugins(
         info.distribution, info.version = "hub-core", _version("hub-core")
         plugins.add(module, info, strict=True)
 
-    found = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
-    for ep in sorted(found, key=lambda ep: ep.name):
+    found = sorted(
+        metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points,
+        key=lambda ep: ep.name,
+    )
+    installed = {ep.name for ep in found} | {ep.dist.name for ep in found if ep.dist is not None}
+    for name in sorted((wanted or set()) - installed):
+        # A typo in HUB_LOAD_PLUGINS would otherwise load nothing, silently.
+        info = PluginInfo(name=name, module="-")
+        known = ", ".join(sorted(ep.name for ep in found)) or "none"
+        info.error = f"no such plugin is installed (installed: {known})"
+        plugins.infos.append(info)
+        if strict:
+            raise PluginError(f"{LOAD_ENV} names plugin {name!r}: {info.error}")
+    for ep in found:
         dist = ep.dist.name if ep.dist is not None else None
         if wanted is not None and ep.name not in wanted and dist not in wanted:
             continue

