@@ -240,16 +240,16 @@ def migrate(config_path: Path | None) -> None:
 @config_option
 def check(config_path: Path | None) -> None:
     """Validate hub.yaml, every plugin setting and every template; print every problem."""
-    from hub.runtime import Hub
-    from hub.templating import check_templates
+    from hub.assembly import offline_providers
+    from hub.templating import Templates, check_templates
 
     plugins = _plugins()
     config = _config(config_path, plugins)
     _warn_config(config)
-    hub = Hub(config, plugins)
+    templates = Templates(config)
     problems = [
         f"businesses.{slug}.{path}: {problem}"
-        for slug, providers in hub.providers.items()
+        for slug, providers in offline_providers(config, plugins).items()
         for path, _, selection in config.businesses[slug].selections()
         for provider in providers.all()
         if provider.config is selection.config
@@ -257,7 +257,7 @@ def check(config_path: Path | None) -> None:
     ]
     warnings: list[str] = []
     for slug, business in config.businesses.items():
-        for issue in check_templates(hub.templates, business):
+        for issue in check_templates(templates, business):
             line = f"{issue.where}: {issue.message}" + (
                 "" if issue.where.startswith("businesses.") else f" (business {slug})"
             )

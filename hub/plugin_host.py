@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from hub.assembly import business_view
 from hub.clock import Clock
 from hub.config import Business
 from hub.context import JSON, BusinessView
@@ -21,18 +22,6 @@ from hub.templating import Templates
 from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms
 
 P = TypeVar("P")
-
-
-def business_view(business: Business) -> BusinessView:
-    return BusinessView(
-        slug=business.slug,
-        name=business.name,
-        timezone=business.timezone,
-        numbers=tuple(business.numbers),
-        region=business.region,
-        forward_to=business.forward_to,
-        owner_email=business.owner.email,
-    )
 
 
 class PluginHost:

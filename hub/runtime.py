@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.assembly import BusinessProviders, build_providers
 from hub.calls import Calls
 from hub.clock import Clock
 from hub.config import Business, HubConfig, load_config, own_numbers
-from hub.context import HubContext, JobContext, ProviderContext
+from hub.context import HubContext, JobContext
 from hub.delivery_reports import DeliveryReports
 from hub.followups import FollowUps
 from hub.inbound import Inbound
@@ -37,9 +37,9 @@ from hub.keys import (
 from hub.leads import Leads
 from hub.notifications import Notifications
 from hub.outbound import Outbound
-from hub.plugin_host import PluginHost, business_view
+from hub.plugin_host import PluginHost
 from hub.plugins import Plugins, load_plugins
-from hub.providers import CallSource, Kind, Provider, ReplyParser, Sink, SmsSender
+from hub.providers import ReplyParser, Sink, SmsSender
 from hub.replies import Replies
 from hub.store.db import Database, DatabaseError
 from hub.store.jobs import JobQueue
@@ -54,19 +54,6 @@ log = logging.getLogger("hub")
 
 #: Jobs due further out than this are left to polling rather than timed in memory.
 _HANDOVER_HORIZON_MS = 60_000
-
-
-@dataclass
-class BusinessProviders:
-    """The provider instances one business selected in hub.yaml."""
-
-    call_source: CallSource
-    senders: list[SmsSender]
-    parsers: list[ReplyParser]
-    sinks: list[Sink]
-
-    def all(self) -> list[Provider[Any]]:
-        return [self.call_source, *self.senders, *self.parsers, *self.sinks]
 
 
 class Hub:
@@ -95,7 +82,8 @@ class Hub:
             receive_delivery_report=self.receive_delivery_report,
         )
         self.providers: dict[str, BusinessProviders] = {
-            slug: self._build(slug) for slug in businesses
+            slug: build_providers(business, plugins, self.plugin_host)
+            for slug, business in businesses.items()
         }
         self.reads = Reads(self.db, {slug: b.name for slug, b in businesses.items()})
 
@@ -161,30 +149,6 @@ class Hub:
     ) -> Hub:
         plugins = plugins or load_plugins()
         return cls(load_config(path, plugins), plugins, clock=clock)
-
-    def _build(self, slug: str) -> BusinessProviders:
-        business = self.config.businesses[slug]
-        view = business_view(business)
-
-        def make(kind: Kind, selection_use: str, config: Any) -> Provider[Any]:
-            cls = self.plugins.provider(kind, selection_use)
-            plugin = self.plugins.owner(kind, cls.name)
-            return cls(config, ProviderContext(self.plugin_host, view, cls.name, plugin))
-
-        selections = {path: (kind, sel) for path, kind, sel in business.selections()}
-        providers = {
-            path: make(kind, sel.use, sel.config) for path, (kind, sel) in selections.items()
-        }
-        senders = [providers["sms_sender"]] + [
-            providers[f"sms_sender.fallbacks[{i}]"]
-            for i in range(len(business.sms_sender.fallbacks))
-        ]
-        return BusinessProviders(
-            call_source=providers["call_source"],  # type: ignore[arg-type]
-            senders=senders,  # type: ignore[arg-type]
-            parsers=[providers[f"reply_parsers[{i}]"] for i in range(len(business.reply_parsers))],  # type: ignore[misc]
-            sinks=[providers[f"sinks[{i}]"] for i in range(len(business.sinks))],  # type: ignore[misc]
-        )
 
     def job_context(self, kind: str) -> JobContext:
         """What a handler of ``kind`` is given, scoped to the plugin that registered it."""

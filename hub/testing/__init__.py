@@ -22,6 +22,7 @@ What it gives a plugin author:
   (``hub.testing.recorded``), so a plugin's tests need none of the hub's models;
 - ``run_cli(*args)``: the ``hub`` command in this process (click's ``CliRunner``);
   ``config_issues(path)``: what loading a hub.yaml refuses, as ``(path, message)``;
+  ``modules_loaded_by(args, modules)``: which modules ``hub ARGS`` imports in a fresh process;
 - ``Clock`` / ``ManualClock``;
 - fixtures ``hub_dir`` (a temporary directory for hub.yaml) and ``postgres_url``.
 """
@@ -34,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from hub.clock import Clock, ManualClock
-from hub.testing.cli import CliResult, config_issues, run_cli
+from hub.testing.cli import CliResult, config_issues, modules_loaded_by, run_cli
 from hub.testing.config import DEFAULT_SECRET, business, free_port, signed_call, write_config
 from hub.testing.contracts import (
     CallSourceContract,
@@ -112,6 +113,7 @@ __all__ = [
     "hub_with",
     "in_process_hub",
     "make_hub",
+    "modules_loaded_by",
     "postgres_url",
     "prepare_database",
     "run_cli",

@@ -4,8 +4,11 @@ and ``config_issues(path)``, what loading a hub.yaml refuses, setting by setting
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +58,28 @@ def config_issues(config_path: Path | str) -> list[tuple[str, str]]:
     except ConfigError as error:
         return [(issue.path, issue.message) for issue in error.issues]
     return []
+
+
+def modules_loaded_by(args: Sequence[str], modules: Sequence[str]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``hub *args``.
+
+    For a plugin's promise that a command stays quick: ``hub check`` should build its providers
+    without importing an SDK's HTTP stack, which only a running hub needs."""
+    script = (
+        "import json, sys\n"
+        "from hub.cli import main\n"
+        "try:\n"
+        f"    main({list(args)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(json.dumps(sorted(m for m in {list(modules)!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run(  # noqa: S603  # our own interpreter and script
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    last = done.stdout.strip().splitlines()[-1:] or [""]
+    try:
+        loaded: list[str] = json.loads(last[0])
+    except ValueError:
+        raise AssertionError(f"`hub {' '.join(args)}` failed:\n{done.stderr}") from None
+    return loaded

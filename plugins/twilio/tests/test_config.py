@@ -7,7 +7,7 @@ from typing import Any
 
 from hub_twilio.testing import DEFAULT_ACCOUNT_SID, twilio_business
 
-from hub.testing import run_cli, write_config
+from hub.testing import modules_loaded_by, run_cli, write_config
 
 TOKEN = "feedfacefeedfacefeedfacefeedface"
 
@@ -99,8 +99,22 @@ async def test_the_auth_token_never_shows(hub_dir, monkeypatch):
     try:
         source, sender = hub.providers["acme"].call_source, hub.senders("acme")[0]
         shown = [source, sender, source.config, sender.config, vars(source), vars(sender)]
-        assert sender.client is not None
+        assert sender.rest is not None
         assert all(TOKEN not in repr(item) for item in shown)
         assert DEFAULT_ACCOUNT_SID in repr(sender.config)
     finally:
         await hub.stop()
+
+
+def test_hub_check_never_loads_the_sdks_http_stack(hub_dir, monkeypatch):
+    """`hub check` stays quick: the REST client (aiohttp, twilio.rest) waits for a running hub."""
+    monkeypatch.setenv("ACME_TWILIO_TOKEN", TOKEN)
+    acme = twilio_business()
+    acme["call_source"]["auth_token"] = acme["sms_sender"]["auth_token"] = {
+        "$env": "ACME_TWILIO_TOKEN"
+    }
+    path = write_config(hub_dir, {"acme": {**acme, "sinks": [{"use": "log"}]}})
+    sdk = ["aiohttp", "twilio.rest", "twilio.http.async_http_client"]
+    assert modules_loaded_by(["check", "--config", str(path)], ["hub_twilio", *sdk]) == [
+        "hub_twilio"
+    ]

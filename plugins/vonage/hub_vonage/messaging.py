@@ -23,17 +23,11 @@ import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from vonage_http_client import HttpRequestError
-from vonage_messages import Sms as MessagesSms
-from vonage_sms import PartialFailureError, SmsError, SmsMessage
-from vonage_utils import VonageError
 
 from hub import (
     DeliveryReport,
@@ -45,13 +39,24 @@ from hub import (
     Refused,
     SendResult,
     SmsSender,
-    is_gsm7,
 )
-from hub_vonage.clients import Clients, redact_sdk_logs
 from hub_vonage.config import VonageSenderConfig
 from hub_vonage.multipart import Part, PartStore, join
-from hub_vonage.webhooks import BadWebhook, Verifier, Webhook, parse_time, read, to_core, to_vonage
+from hub_vonage.webhooks import (
+    BadWebhook,
+    Verifier,
+    Webhook,
+    parse_time,
+    read,
+    text_of,
+    to_core,
+    to_vonage,
+)
 from hub_vonage.webhooks import without_signature as _record
+
+if TYPE_CHECKING:
+    from hub_vonage.clients import Clients
+    from hub_vonage.sending import Sending
 
 log = logging.getLogger("hub.plugins.vonage")
 
@@ -59,11 +64,6 @@ CONCAT_FLUSH = "vonage_concat_flush"
 
 # -- what Vonage's codes mean to the hub (protocols.md F.2, F.4) ----------------------------------
 
-#: SMS API send-time ``messages[].status`` worth retrying: throttled, internal error.
-SMS_RETRY_STATUSES = {"1": 1.0, "5": None}
-#: ... that are about the recipient: 6 "invalid message" (an unroutable number prefix), 7 "number
-#: barred" (Vonage's list of numbers that asked not to be texted).
-SMS_SEND_ISSUES = {"6": RecipientIssue.CANNOT_RECEIVE, "7": RecipientIssue.OPTED_OUT}
 #: Delivery receipt ``err-code``: 9 is the opt-out (Opt-Out Assist); 3 absent subscriber
 #: (permanent), 11 unroutable, 12 destination unreachable: the number cannot take texts.
 DLR_ISSUES = {
@@ -106,13 +106,13 @@ class VonageSender(SmsSender[VonageSenderConfig]):
     def __init__(self, config: VonageSenderConfig, context: ProviderContext) -> None:
         super().__init__(config, context)
         self.verify = Verifier(config, context)
-        self.clients = Clients(config)
+        self._sending: Sending | None = None
         self.parts = PartStore(context.state)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        redact_sdk_logs()
+        self.sending  # noqa: B018  # import the SDK now rather than on the first text
         if not self.verify.enabled:
             log.warning(
                 "vonage sender of %r has no signature_secret: inbound texts and receipts are "
@@ -121,7 +121,21 @@ class VonageSender(SmsSender[VonageSenderConfig]):
             )
 
     async def close(self) -> None:
-        self.clients.close()
+        if self._sending is not None:
+            self._sending.close()
+        self._sending = None
+
+    @property
+    def sending(self) -> Sending:
+        if self._sending is None:
+            from hub_vonage.sending import Sending  # the SDK: only sending needs it
+
+            self._sending = Sending(self.config)
+        return self._sending
+
+    @property
+    def clients(self) -> Clients:
+        return self.sending.clients
 
     def problems(self) -> list[str]:
         if self.config.api == "messages" and self.config.private_key is not None:
@@ -155,66 +169,12 @@ class VonageSender(SmsSender[VonageSenderConfig]):
         if self.config.api == "messages":
             status_url = self.context.webhook_url("sms-status")
             return await asyncio.to_thread(
-                self._send_messages, to, sender, sms.body, ref, status_url
+                self.sending.send_messages, to, sender, sms.body, ref, status_url
             )
         status_url = self.context.webhook_url("sms-status")
         # The SMS API's limit; beyond it the account-level delivery receipt URL applies.
         callback = status_url if len(status_url) <= 100 else None
-        return await asyncio.to_thread(self._send_sms, to, sender, sms.body, ref, callback)
-
-    def _send_sms(
-        self, to: str, sender: str, body: str, ref: str, callback: str | None
-    ) -> SendResult:
-        try:
-            message = SmsMessage(
-                to=to,
-                from_=sender,
-                text=body,
-                client_ref=ref,
-                status_report_req=True,
-                callback=callback,
-                type=None if is_gsm7(body) else "unicode",
-            )
-        except ValidationError as exc:
-            return SendResult.failed(f"not a valid SMS API message: {_first_error(exc)}")
-        with self.clients.sms.client() as client:
-            try:
-                response = client.sms.send(message)
-            except PartialFailureError as exc:
-                data = exc.response if isinstance(exc.response, Mapping) else {}
-                return _sms_partial(data)
-            except SmsError:
-                return _sms_error(_last_json(client))
-            except HttpRequestError as exc:
-                return _http_error(exc, "SMS API")
-            except requests.RequestException as exc:
-                return SendResult.retry(f"SMS API unreachable: {type(exc).__name__}")
-            except VonageError as exc:
-                return SendResult.failed(f"SMS API: {type(exc).__name__}")
-        first = response.messages[0] if response.messages else None
-        if first is None or not first.message_id:
-            return SendResult.retry("SMS API answered without a message id")
-        return SendResult.sent(first.message_id)
-
-    def _send_messages(
-        self, to: str, sender: str, body: str, ref: str, status_url: str
-    ) -> SendResult:
-        try:
-            message = MessagesSms(
-                to=to, from_=sender, text=body, client_ref=ref, webhook_url=status_url
-            )
-        except ValidationError as exc:
-            return SendResult.failed(f"not a valid Messages API SMS: {_first_error(exc)}")
-        with self.clients.messages.client() as client:
-            try:
-                response = client.messages.send(message)
-            except HttpRequestError as exc:
-                return _http_error(exc, "Messages API")
-            except requests.RequestException as exc:
-                return SendResult.retry(f"Messages API unreachable: {type(exc).__name__}")
-            except VonageError as exc:
-                return SendResult.failed(f"Messages API: {type(exc).__name__}")
-        return SendResult.sent(response.message_uuid)
+        return await asyncio.to_thread(self.sending.send_sms, to, sender, sms.body, ref, callback)
 
     # -- inbound texts ----------------------------------------------------------------------------
 
@@ -239,15 +199,15 @@ class VonageSender(SmsSender[VonageSenderConfig]):
         return _ack()
 
     async def _sms_inbound(self, data: dict[str, Any]) -> Response:
-        message_id, sender = _text(data.get("messageId")), to_core(_text(data.get("msisdn")))
-        recipient = to_core(_text(data.get("to")))
+        message_id, sender = text_of(data.get("messageId")), to_core(text_of(data.get("msisdn")))
+        recipient = to_core(text_of(data.get("to")))
         if not message_id or not sender or not recipient:
             log.warning(
                 "ignoring an SMS API text for %s without messageId/msisdn/to",
                 self.context.business.slug,
             )
             return _ack()
-        if _text(data.get("type")).lower() == "binary":
+        if text_of(data.get("type")).lower() == "binary":
             return _ack()  # ringtones, WAP pushes: nothing a person wrote
         raw_text = data.get("text")
         text = raw_text if isinstance(raw_text, str) else ""
@@ -270,10 +230,10 @@ class VonageSender(SmsSender[VonageSenderConfig]):
     ) -> Response:
         try:
             total, number = (
-                int(_text(data.get("concat-total"))),
-                int(_text(data.get("concat-part"))),
+                int(text_of(data.get("concat-total"))),
+                int(text_of(data.get("concat-part"))),
             )
-            ref = _text(data.get("concat-ref"))
+            ref = text_of(data.get("concat-ref"))
         except ValueError:
             total, number, ref = 0, 0, ""
         if not ref or total < 1 or not 1 <= number <= total:
@@ -343,11 +303,11 @@ class VonageSender(SmsSender[VonageSenderConfig]):
         await self.parts.finish(parts, now_ms=self.context.clock.now_ms())
 
     async def _messages_inbound(self, data: dict[str, Any]) -> Response:
-        if _text(data.get("channel")).lower() not in {"", "sms"} or _text(
+        if text_of(data.get("channel")).lower() not in {"", "sms"} or text_of(
             data.get("message_type")
         ) not in {"", "text"}:
             return _ack()  # WhatsApp, MMS images...: not a text for this hub
-        message_id = _text(data.get("message_uuid"))
+        message_id = text_of(data.get("message_uuid"))
         sender, recipient = to_core(data.get("from")), to_core(data.get("to"))
         text = data.get("text")
         if not message_id or not sender or not recipient or not isinstance(text, str):
@@ -411,11 +371,11 @@ class VonageSender(SmsSender[VonageSenderConfig]):
 
 def dlr_report(data: Mapping[str, Any]) -> DeliveryReport | None:
     """An SMS API delivery receipt as a ``DeliveryReport`` (``None``: nothing to record)."""
-    message_id = _text(data.get("messageId"))
-    status = DLR_STATUSES.get(_text(data.get("status")).lower())
+    message_id = text_of(data.get("messageId"))
+    status = DLR_STATUSES.get(text_of(data.get("status")).lower())
     if not message_id or status is None:  # "unknown" says nothing
         return None
-    code = _text(data.get("err-code"))
+    code = text_of(data.get("err-code"))
     failed = status in {MessageStatus.FAILED, MessageStatus.UNDELIVERED}
     return DeliveryReport(
         message_id=message_id,
@@ -429,8 +389,8 @@ def dlr_report(data: Mapping[str, Any]) -> DeliveryReport | None:
 
 def messages_report(data: Mapping[str, Any]) -> DeliveryReport | None:
     """A Messages API status webhook as a ``DeliveryReport``."""
-    message_id = _text(data.get("message_uuid"))
-    status = MESSAGES_STATUSES.get(_text(data.get("status")).lower())
+    message_id = text_of(data.get("message_uuid"))
+    status = MESSAGES_STATUSES.get(text_of(data.get("status")).lower())
     if not message_id or status is None:
         return None
     code = _messages_error_code(data.get("error"))
@@ -450,7 +410,7 @@ def _messages_error_code(error: Any) -> str | None:
     if not isinstance(error, Mapping):
         return None
     for key in ("type", "title", "code"):
-        match = re.search(r"(\d{3,5})$", _text(error.get(key)))
+        match = re.search(r"(\d{3,5})$", text_of(error.get(key)))
         if match:
             return match.group(1)
     return None
@@ -458,74 +418,6 @@ def _messages_error_code(error: Any) -> str | None:
 
 def _is_messages_api(hook: Webhook) -> bool:
     return hook.shape == "json" and ("message_uuid" in hook.params or "channel" in hook.params)
-
-
-# -- send results ---------------------------------------------------------------------------------
-
-
-def _sms_error(data: Mapping[str, Any]) -> SendResult:
-    """A rejected SMS API send (HTTP 200, non-zero ``messages[0].status``)."""
-    messages = data.get("messages") if isinstance(data.get("messages"), list) else []
-    first = messages[0] if messages and isinstance(messages[0], Mapping) else {}
-    code = _text(first.get("status")) or "unknown"
-    reason = _text(first.get("error-text")) or "rejected"
-    error = f"SMS API status {code}: {reason}"
-    if code in SMS_RETRY_STATUSES:
-        return SendResult.retry(error, error_code=code, retry_after=SMS_RETRY_STATUSES[code])
-    return SendResult.failed(error, error_code=code, recipient_issue=SMS_SEND_ISSUES.get(code))
-
-
-def _sms_partial(data: Mapping[str, Any]) -> SendResult:
-    """Some parts of a long text went out: it cannot be unsent, and resending would repeat them."""
-    messages = [m for m in data.get("messages", []) if isinstance(m, Mapping)]
-    sent = [m for m in messages if _text(m.get("status")) == "0" and m.get("message-id")]
-    if not sent:
-        return _sms_error(data)
-    log.warning(
-        "only %d of %d parts of a text were accepted by the SMS API", len(sent), len(messages)
-    )
-    return SendResult.sent(_text(sent[0].get("message-id")))
-
-
-def _http_error(exc: HttpRequestError, api: str) -> SendResult:
-    response = exc.response
-    status = response.status_code
-    detail = ""
-    try:
-        body = response.json()
-        if isinstance(body, Mapping):
-            detail = " ".join(_text(body.get(k)) for k in ("title", "detail") if _text(body.get(k)))
-    except ValueError:
-        pass
-    error = f"{api} HTTP {status}" + (f": {detail}" if detail else "")
-    if status == 429 or status >= 500:
-        return SendResult.retry(
-            error, error_code=str(status), retry_after=_retry_after(response.headers)
-        )
-    return SendResult.failed(error, error_code=str(status))
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: leave it to the hub's backoff
-
-
-def _last_json(client: Any) -> Mapping[str, Any]:
-    # The SDK's SmsError carries only text; the response it came from is on the client, which
-    # this thread has to itself (see clients.ClientPool).
-    try:
-        data = client.http_client.last_response.json()
-    except Exception:
-        return {}
-    return data if isinstance(data, Mapping) else {}
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors(include_input=False, include_url=False)[0]
-    return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
 
 
 # -- little things --------------------------------------------------------------------------------
@@ -537,14 +429,6 @@ def _flush_key(business: str, part: Part) -> str:
 
 def _is_true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 def _ack() -> Response:

@@ -38,8 +38,6 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from vonage_voice import Connect, Input, PhoneEndpoint, Record, Talk
-from vonage_voice.models.connect_endpoints import OnAnswer
 
 from hub import CallEvent, CallOutcome, CallSource, ProviderContext, Refused, caller_number
 from hub_vonage.config import VonageCallConfig, greeting
@@ -79,6 +77,10 @@ class VonageCallSource(CallSource[VonageCallConfig]):
         return []
 
     async def start(self) -> None:
+        # The SDK's NCCO models are imported where they are used, so that `hub check` never
+        # loads them; a running hub loads them now rather than on the first call.
+        import vonage_voice  # noqa: F401
+
         if not self.verify.enabled:
             log.warning(
                 "vonage call source of %r has no signature_secret: voice webhooks are not verified",
@@ -125,6 +127,9 @@ class VonageCallSource(CallSource[VonageCallConfig]):
     def _connect(
         self, uuid: str, caller: str | None, called: str, owner: str
     ) -> list[dict[str, Any]]:
+        from vonage_voice import Connect, PhoneEndpoint
+        from vonage_voice.models.connect_endpoints import OnAnswer
+
         query = _leg_query(uuid, caller, called)
         screening = self.config.screening
         endpoint = PhoneEndpoint(
@@ -149,6 +154,8 @@ class VonageCallSource(CallSource[VonageCallConfig]):
     def _voicemail(
         self, uuid: str, caller: str | None, called: str, text: str
     ) -> list[dict[str, Any]]:
+        from vonage_voice import Record
+
         said = greeting(text, self.context.business.name)
         if not self.config.voicemail:
             return [self._talk(said)]
@@ -164,8 +171,12 @@ class VonageCallSource(CallSource[VonageCallConfig]):
             ).model_dump(**_DUMP),
         ]
 
-    def _talk(self, text: str) -> dict[str, Any]:
-        talk: dict[str, Any] = Talk(text=text, language=self.config.language).model_dump(**_DUMP)
+    def _talk(self, text: str, *, barge_in: bool = False) -> dict[str, Any]:
+        from vonage_voice import Talk
+
+        talk: dict[str, Any] = Talk(
+            text=text, language=self.config.language, bargeIn=barge_in or None
+        ).model_dump(**_DUMP)
         return talk
 
     # -- events -----------------------------------------------------------------------------------
@@ -228,6 +239,8 @@ class VonageCallSource(CallSource[VonageCallConfig]):
     # -- screening --------------------------------------------------------------------------------
 
     async def screen(self, request: Request) -> Response:
+        from vonage_voice import Input
+
         await self._read(request)
         query = dict(request.query_params)
         prompt = greeting(
@@ -235,7 +248,7 @@ class VonageCallSource(CallSource[VonageCallConfig]):
         )
         return _ncco(
             [
-                Talk(text=prompt, language=self.config.language, bargeIn=True).model_dump(**_DUMP),
+                self._talk(prompt, barge_in=True),
                 Input(
                     type=["dtmf"],
                     dtmf={"maxDigits": 1, "timeOut": 5},

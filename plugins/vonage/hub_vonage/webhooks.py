@@ -160,3 +160,11 @@ def parse_time(value: Any) -> datetime | None:
 def without_signature(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters to keep for the record: not ``sig``/``nonce`` (useless once checked)."""
     return {key: value for key, value in params.items() if key not in {"sig", "nonce"}}
+
+
+def text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""

@@ -7,7 +7,7 @@ import yaml
 from hub_vonage.config import VonageAccount, VonageCallConfig, VonageSenderConfig
 from hub_vonage.testing import private_key_pem, vonage_business
 
-from hub.testing import config_issues, make_hub, run_cli, write_config
+from hub.testing import config_issues, make_hub, modules_loaded_by, run_cli, write_config
 
 SECRET_VALUE = "s3cr3t-value-that-must-not-leak"
 
@@ -165,3 +165,11 @@ def test_hub_check_reports_a_private_key_that_cannot_sign(hub_dir):
         "businesses.acme.sms_sender: private_key: cannot sign an application JWT" in result.output
     )
     assert "bm90IGEga2V5" not in result.output
+
+
+def test_hub_check_never_loads_the_sdk(hub_dir):
+    """`hub check` stays quick: the SDK's clients and NCCO models wait for a running hub."""
+    path = write_config(hub_dir, {"acme": business()})
+    sdk = ["vonage", "vonage_http_client", "vonage_sms", "vonage_messages", "vonage_voice"]
+    loaded = modules_loaded_by(["check", "--config", str(path)], ["hub_vonage", *sdk])
+    assert loaded == ["hub_vonage"]
