@@ -131,7 +131,15 @@ async def _with_db(
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hub-core")
 def main() -> None:
-    """Missed-call text-back hub."""
+    """Missed-call text-back hub.
+
+    Texts back the callers a business misses, keeps their replies in one conversation, and
+    tells the owner. Start with `hub check`, then `hub serve`; `hub simulate` plays the
+    customer. Every command takes --config (default: $HUB_CONFIG or ./hub.yaml).
+
+    Exit codes: 0 done; 1 a one-line error (a port in use, an unreachable hub or database, no
+    such lead or business); 2 a usage or configuration error.
+    """
 
 
 # -- serving --------------------------------------------------------------------------------------
@@ -170,7 +178,11 @@ def listen_mismatch(public_url: str, host: str, port: int) -> str | None:
 @click.option("--no-worker", is_flag=True, help="Only answer webhooks; run `hub worker` elsewhere")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail")
 def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbose: bool) -> None:
-    """Serve webhooks (and run jobs, unless --no-worker)."""
+    """Answer webhooks, and run jobs unless --no-worker.
+
+    Listens on --host/--port; public_url in hub.yaml must reach it from outside, since providers
+    post there. Migrates an SQLite database on start.
+    """
     _check_port(host, port)
     import uvicorn
 
@@ -193,9 +205,12 @@ def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbo
 
 @main.command()
 @config_option
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail")
 def worker(config_path: Path | None, verbose: bool) -> None:
-    """Run jobs only (scale-out: run several, on several machines, against PostgreSQL)."""
+    """Run jobs only, beside `hub serve --no-worker`.
+
+    Scale-out: run several, on several machines, against one PostgreSQL database.
+    """
     _setup_logging(verbose)
     hub = _hub(config_path)
 
@@ -217,7 +232,10 @@ def worker(config_path: Path | None, verbose: bool) -> None:
 @main.command()
 @config_option
 def migrate(config_path: Path | None) -> None:
-    """Apply database migrations (safe to run from several processes at once)."""
+    """Create or upgrade the database's tables.
+
+    Safe to run from several processes at once: one migrates, the others wait.
+    """
     hub = _hub(config_path)
 
     async def run() -> list[str]:
@@ -239,7 +257,11 @@ def migrate(config_path: Path | None) -> None:
 @main.command()
 @config_option
 def check(config_path: Path | None) -> None:
-    """Validate hub.yaml, every plugin setting and every template; print every problem."""
+    """Check hub.yaml, its plugins' settings and its templates.
+
+    Prints every problem, one line each with where it is, and warnings (an inline secret, say);
+    exits 2 when there is a problem. Nothing is started and no database is opened.
+    """
     from hub.assembly import offline_providers
     from hub.templating import Templates, check_templates
 
@@ -274,7 +296,10 @@ def check(config_path: Path | None) -> None:
 
 @main.command()
 def schema() -> None:
-    """Print the JSON Schema of hub.yaml, with the installed plugins' settings."""
+    """Print hub.yaml's JSON Schema, plugins' settings included.
+
+    Save it (hub schema > hub.schema.json) for completion and checks in an editor.
+    """
     from hub.schema import config_schema
 
     click.echo(json.dumps(config_schema(_plugins()), indent=2))
@@ -283,7 +308,7 @@ def schema() -> None:
 @main.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
 def plugins_command(as_json: bool) -> None:
-    """List plugins, what they provide, and any that failed to load."""
+    """List plugins, what they provide, and any that failed."""
     from hub.plugins import PluginError, load_plugins
 
     try:
@@ -311,7 +336,11 @@ def plugins_command(as_json: bool) -> None:
 
 @main.group()
 def simulate() -> None:
-    """Send test events to a running hub."""
+    """Play a PBX or SMS gateway against a running hub.
+
+    Each command posts a signed webhook to the business's `generic` source, at --url or the
+    config's public_url, and prints the hub's answer.
+    """
 
 
 def _business_option(func: F) -> F:
@@ -403,7 +432,7 @@ def simulate_call(
     call_id: str | None,
     url: str | None,
 ) -> None:
-    """Post a signed `generic` call webhook, as a PBX would."""
+    """Post a call, as a PBX would (default: a missed one)."""
     data = {
         "id": _sim_id("sim", call_id),
         "from": caller,
@@ -437,7 +466,7 @@ def simulate_sms(
     url: str | None,
     text: str,
 ) -> None:
-    """Post a customer's TEXT to the `generic` webhook, as an SMS gateway would."""
+    """Post a customer's TEXT, as an SMS gateway would."""
     data = {
         "id": _sim_id("sim-sms", message_id),
         "from": sender,
@@ -473,7 +502,10 @@ def simulate_status(
     error_code: str | None,
     url: str | None,
 ) -> None:
-    """Post a delivery report for a text the hub sent, as an SMS gateway would."""
+    """Post a delivery report for a text the hub sent.
+
+    The console sender prints each text's id ([console-...]); pass it as --message-id.
+    """
     data = {
         "id": _sim_id("sim-status", None),
         "message_id": message_id,
@@ -509,7 +541,7 @@ def parse_reply(
     jsonl: Any,
     text: str | None,
 ) -> None:
-    """Print what the business's reply parsers read in a customer's TEXT, as JSON.
+    """Print what the reply parsers read in TEXT, as JSON.
 
     Runs the business's `reply_parsers` in order (`rules` unless it lists others), as the hub
     does with a real reply, with its service catalog and timezone.
@@ -601,14 +633,22 @@ def leads_group() -> None:
 
 @leads_group.command("list")
 @config_option
-@click.option("--business", "-b", default=None)
-@click.option("--status", type=click.Choice(["new", "contacted", "booked", "closed"]), default=None)
-@click.option("--limit", default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--business", "-b", default=None, help="Only this business's leads (its slug)")
+@click.option(
+    "--status",
+    type=click.Choice(["new", "contacted", "booked", "closed"]),
+    default=None,
+    help="Only leads in this status",
+)
+@click.option("--limit", default=50, show_default=True, help="At most this many leads")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of a table")
 def leads_list(
     config_path: Path | None, business: str | None, status: str | None, limit: int, as_json: bool
 ) -> None:
-    """Most recent leads first, times in each business's timezone."""
+    """List leads, most recent first.
+
+    Times are in each business's timezone; DETAILS shows what the customer told us.
+    """
     from zoneinfo import ZoneInfo
 
     from hub.store.reads import LeadFilter
@@ -654,7 +694,7 @@ def leads_list(
 @config_option
 @click.argument("lead_id", type=int)
 def leads_show(config_path: Path | None, lead_id: int) -> None:
-    """One lead with its calls, texts and timeline."""
+    """Show lead LEAD_ID with its calls, texts and timeline."""
     hub = _hub(config_path)
     detail = _run(_with_db(hub, lambda: hub.reads.lead_detail(lead_id)))
     if detail is None:
@@ -690,7 +730,11 @@ def leads_show(config_path: Path | None, lead_id: int) -> None:
 @click.argument("lead_id", type=int)
 @click.argument("status", type=click.Choice(["new", "contacted", "booked", "closed"]))
 def leads_set_status(config_path: Path | None, lead_id: int, status: str) -> None:
-    """Move a lead along: new → contacted → booked → closed."""
+    """Set lead LEAD_ID's STATUS (new, contacted, booked, closed).
+
+    The usual order is new → contacted → booked → closed; any status may follow any other.
+    Sinks hear the change (lead.status_changed).
+    """
     from hub.leads import LeadError, LeadStatus
 
     hub = _hub(config_path)
@@ -710,8 +754,11 @@ def leads_set_status(config_path: Path | None, lead_id: int, status: str) -> Non
 @click.argument("lead_id", type=int)
 @click.argument("text")
 def leads_reply(config_path: Path | None, lead_id: int, text: str) -> None:
-    """Text a customer as staff. It goes out through the running hub's worker, after the same
-    checks as every text: opt-out, quiet hours."""
+    """Text lead LEAD_ID's customer TEXT, as staff.
+
+    It goes out through the running hub's worker, after the same checks as every text:
+    opt-out, quiet hours.
+    """
     hub = _hub(config_path)
 
     async def queue() -> int | None:

@@ -210,3 +210,30 @@ async def test_simulate_posts_to_the_url_it_is_given(served, hub_dir):
         run_cli, *base, "--from", "+15125550123", "--url", f"http://127.0.0.1:{port}"
     )
     assert posted.returncode == 0 and '"status":"scheduled"' in posted.stdout, posted.stderr
+
+
+def test_every_command_says_what_it_does_and_every_option_has_help():
+    """`hub --help` lists whole descriptions at 80 columns; no option is left unexplained."""
+    import click
+
+    from hub.cli import main
+
+    def commands(group: click.Group, prefix: str) -> list[tuple[str, click.Command]]:
+        found = []
+        for name, command in group.commands.items():
+            found.append((f"{prefix} {name}", command))
+            if isinstance(command, click.Group):
+                found += commands(command, f"{prefix} {name}")
+        return found
+
+    for path, command in commands(main, "hub"):
+        assert command.help, f"`{path}` has no description"
+        assert not command.get_short_help_str(limit=60).endswith("..."), path
+        unexplained = [
+            param.name
+            for param in command.params
+            if isinstance(param, click.Option) and not param.help and param.name != "help"
+        ]
+        assert unexplained == [], f"`{path}` options without help: {unexplained}"
+    listed = run_cli("--help").stdout.split("Commands:")[1]
+    assert "..." not in listed, listed
