@@ -112,6 +112,12 @@ class TwilioCallConfig(TwilioAccount):
         description="Ask whoever picks up at forward_to to press a key before the caller is "
         "connected, so a voicemail answering the owner's phone counts as a missed call",
     )
+    machine_detection: bool = Field(
+        False,
+        description="Answering-machine detection on the owner's leg: when the owner's voicemail "
+        "picks up, the hub hangs up on it, the caller hears the missed-call message and the "
+        "call counts as missed. Twilio bills it per call; with screening on, screening decides",
+    )
     screening_prompt: str = Field(
         "Call for {business}. Press any key to take it.",
         min_length=1,
@@ -149,7 +155,7 @@ class TwilioCallConfig(TwilioAccount):
             )
         return value
 
-    @field_validator("screening")
+    @field_validator("screening", "machine_detection")
     @classmethod
     def _screening(cls, value: bool, info: ValidationInfo) -> bool:
         if value and info.data.get("mode") == "catch":

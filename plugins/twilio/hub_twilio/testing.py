@@ -544,6 +544,16 @@ class TwilioCall:
         """The ``<Number url>`` request, when the owner's leg picks up."""
         return {**self._owner_leg("in-progress"), **extra}
 
+    def answered_by(self, answered_by: str = "machine_start", **extra: str) -> dict[str, str]:
+        """The ``<Number url>`` request after answering-machine detection listened to the
+        owner's leg: ``human``, ``machine_start``, ``machine_end_beep``, ``fax``, ``unknown``..."""
+        form = {
+            **self._owner_leg("in-progress"),
+            "AnsweredBy": answered_by,
+            "MachineDetectionDuration": "2400",
+        }
+        return {**form, **extra}
+
     def screen_answer(self, digits: str | None = "1", **extra: str) -> dict[str, str]:
         """The screening ``<Gather>``'s action: the owner pressed ``digits``."""
         form = self._owner_leg("in-progress")

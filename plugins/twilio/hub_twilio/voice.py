@@ -8,6 +8,8 @@ Two setups (``mode``):
     line); its action, ``/dial``, decides answered or missed. With ``screening`` the owner must
     press a key (``/screen``, ``/screen-answer``) before the call is connected: a carrier
     voicemail answering the owner's phone never presses one, so that call counts as missed.
+    With ``machine_detection`` instead, Twilio listens to whoever picks up and tells
+    ``/answered-by``: a machine is hung up on, and that call counts as missed too.
     Outside opening hours the owner is not rung: the caller hears the business's message and
     may leave a voicemail.
 ``catch``
@@ -47,6 +49,11 @@ from hub_twilio.signatures import WebhookVerifier
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 #: ``DialCallStatus`` values that mean the owner took the call (``answered``: conferences).
 TAKEN = frozenset({"completed", "answered"})
+#: ``AnsweredBy`` values of answering-machine detection that no person is behind. ``unknown``
+#: is not among them: better to connect a caller to a person we could not classify.
+MACHINES = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
 
 
 def twiml(response: VoiceResponse | None = None) -> Response:
@@ -115,6 +122,7 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
             Route("/dial", self.dial, methods=["POST"]),
             Route("/screen", self.screen, methods=["POST"]),
             Route("/screen-answer", self.screen_answer, methods=["POST"]),
+            Route("/answered-by", self.answered_by, methods=["POST"]),
             Route("/voicemail", self.voicemail, methods=["POST"]),
             Route("/call-status", self.call_status, methods=["POST"]),
         ]
@@ -148,6 +156,13 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
         if self.config.screening:
             dial.number(business.forward_to, url=self.url("screen", call=call_sid), method="POST")
         else:
+            detection = {}
+            if self.config.machine_detection:
+                detection = {
+                    "machine_detection": "Enable",
+                    "url": self.url("answered-by", call=call_sid),
+                    "method": "POST",
+                }
             # The owner's leg reports its answer, so a final status that beats the Dial action
             # to the hub can still tell an answered call from a missed one.
             dial.number(
@@ -155,6 +170,7 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
                 status_callback=self.url("call-status"),
                 status_callback_event="answered",
                 status_callback_method="POST",
+                **detection,
             )
         return twiml(response)
 
@@ -166,6 +182,10 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
         taken = status in TAKEN and optional(form, "DialBridged") != "false"
         if taken and self.config.screening:
             taken = await self.context.is_marked(f"accepted:{call_sid}")
+        elif taken and self.config.machine_detection:
+            taken = optional(form, "AnsweredBy") not in MACHINES and not (
+                await self.context.is_marked(f"machine:{call_sid}")
+            )
         if taken:
             await self.context.receive_call(self._event(form, CallOutcome.ANSWERED))
             response = VoiceResponse()
@@ -208,6 +228,19 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
             return twiml(response)
         await self.context.mark(f"accepted:{parent}")
         return twiml()  # an empty screen ends it: Twilio connects the two legs
+
+    async def answered_by(self, request: Request) -> Response:
+        """TwiML for the owner's leg once answering-machine detection has listened to it."""
+        form = await self.verifier.form(request)
+        parent = optional(form, "ParentCallSid") or request.query_params.get("call")
+        if not parent:
+            raise Refused(400, "missing ParentCallSid")
+        if optional(form, "AnsweredBy") not in MACHINES:
+            return twiml()  # a person (or unknown): Twilio connects the two legs
+        await self.context.mark(f"machine:{parent}")
+        response = VoiceResponse()
+        response.hangup()  # the owner's voicemail: the caller hears the missed-call message
+        return twiml(response)
 
     async def voicemail(self, request: Request) -> Response:
         """``<Record>``'s action and its recording status callback: the caller left a message,
@@ -266,6 +299,8 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
         if self.config.mode == "forward":
             evidence = "accepted" if self.config.screening else "answered"
             taken = await self.context.is_marked(f"{evidence}:{call_sid}")
+            if taken and self.config.machine_detection and not self.config.screening:
+                taken = not await self.context.is_marked(f"machine:{call_sid}")
         outcome = CallOutcome.ANSWERED if taken else CallOutcome.MISSED
         await self.context.receive_call(self._event(form, outcome, at=call_started(form)))
         return Response(status_code=204)

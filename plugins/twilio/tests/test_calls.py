@@ -135,6 +135,75 @@ async def test_screened_call_the_owner_accepts_is_answered(hub_dir, fake_twilio)
         assert (await running.recorded.call(call.sid)).outcome == "answered"
 
 
+AMD = {"machine_detection": True}
+
+
+# What the Dial action says of a leg whose <Number url> hung up is unverified (as for screening):
+# DialBridged=false, or no DialBridged; some accounts also pass AnsweredBy on it.
+@pytest.mark.parametrize("bridged", ["false", None, "answered_by"])
+async def test_owners_voicemail_caught_by_machine_detection_is_missed(
+    hub_dir, fake_twilio, bridged
+):
+    async with twilio_hub(hub_dir, fake_twilio, call_options=AMD) as (running, hooks):
+        call = hooks.call()
+        number = twiml(await hooks.post(running.client, "voice", call.voice())).find("Dial/Number")
+        assert number.get("machineDetection") == "Enable"
+        assert number.get("url").startswith(hooks.url("answered-by"))
+        await hooks.post(running.client, number.get("statusCallback"), call.owner_status())
+
+        # The owner's carrier voicemail picks up; Twilio's detection hears a machine.
+        verdict = twiml(
+            await hooks.post(running.client, number.get("url"), call.answered_by("machine_start"))
+        )
+        assert verdict.find("Hangup") is not None  # the caller is not put through to it
+
+        outcome = call.dial("completed", duration=4)
+        if bridged == "answered_by":
+            outcome["AnsweredBy"] = "machine_start"
+        elif bridged is None:
+            del outcome["DialBridged"]
+        else:
+            outcome["DialBridged"] = bridged
+        answer = twiml(await hooks.post(running.client, "dial", outcome))
+        assert answer.find("Say") is not None  # the caller hears the missed-call message
+        await running.wait_for(lambda: fake_twilio.texts)
+        assert fake_twilio.texts[0]["To"] == DEFAULT_CALLER
+        assert (await running.recorded.call(call.sid)).outcome == "missed"
+
+
+async def test_a_person_picking_up_under_machine_detection_is_answered(hub_dir, fake_twilio):
+    async with twilio_hub(hub_dir, fake_twilio, call_options=AMD) as (running, hooks):
+        call = hooks.call()
+        number = twiml(await hooks.post(running.client, "voice", call.voice())).find("Dial/Number")
+        await hooks.post(running.client, number.get("statusCallback"), call.owner_status())
+        verdict = await hooks.post(running.client, number.get("url"), call.answered_by("human"))
+        assert len(twiml(verdict)) == 0  # an empty answer: Twilio connects the two legs
+        await hooks.post(running.client, "dial", call.dial("completed", duration=95))
+        await no_more_texts(running, fake_twilio, 0)
+        assert (await running.recorded.call(call.sid)).outcome == "answered"
+
+
+async def test_machine_answer_then_the_calls_end_before_the_dial_action_is_missed(
+    hub_dir, fake_twilio
+):
+    async with twilio_hub(hub_dir, fake_twilio, call_options=AMD) as (running, hooks):
+        call = hooks.call()
+        number = twiml(await hooks.post(running.client, "voice", call.voice())).find("Dial/Number")
+        await hooks.post(running.client, number.get("statusCallback"), call.owner_status())
+        await hooks.post(running.client, number.get("url"), call.answered_by("machine_end_beep"))
+        # The caller hangs up during the message; the call's end arrives first.
+        await hooks.post(running.client, "call-status", call.status("completed", duration=9))
+        await running.wait_for(lambda: fake_twilio.texts)
+        assert (await running.recorded.call(call.sid)).outcome == "missed"
+
+
+async def test_without_machine_detection_the_owners_leg_is_not_classified(hub_dir, fake_twilio):
+    async with twilio_hub(hub_dir, fake_twilio) as (running, hooks):
+        call = hooks.call()
+        number = twiml(await hooks.post(running.client, "voice", call.voice())).find("Dial/Number")
+        assert number.get("machineDetection") is None and number.get("url") is None
+
+
 async def test_answered_unscreened_call_whose_end_arrives_before_the_dial_action(
     hub_dir, fake_twilio
 ):

@@ -58,12 +58,13 @@ def test_settings_that_contradict_each_other(hub_dir, monkeypatch):
     acme = twilio_business(
         None,
         "catch",
-        call_options={"screening": True},
+        call_options={"screening": True, "machine_detection": True},
         sender_options={"messaging_service_sid": "MG" + "1" * 32},
     )
     code, output = check(hub_dir, acme, monkeypatch)
     assert code == 2
     assert "call_source.screening: only applies to mode: forward" in output
+    assert "call_source.machine_detection: only applies to mode: forward" in output
     assert (
         "sms_sender.messaging_service_sid: set `from` or `messaging_service_sid`, not both"
         in output
