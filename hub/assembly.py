@@ -40,6 +40,7 @@ def business_view(business: Business) -> BusinessView:
         region=business.region,
         forward_to=business.forward_to,
         owner_email=business.owner.email,
+        owner_phone=business.owner.phone,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from hub.clock import Clock
-from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms
+from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms, SendResult
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -42,6 +42,8 @@ class BusinessView:
     forward_to: str | None = None
     #: Where owner notifications are emailed by default, if the business set it.
     owner_email: str | None = None
+    #: The owner's mobile, which owner texts go to by default, if the business set it.
+    owner_phone: str | None = None
 
 
 class Runtime(Protocol):
@@ -94,6 +96,8 @@ class Runtime(Protocol):
     async def receive_call(self, business: str, provider: str, event: CallEvent) -> CallReceipt: ...
 
     async def receive_sms(self, business: str, provider: str, sms: InboundSms) -> None: ...
+
+    async def send_text(self, business: str, to: str, body: str, reference: str) -> SendResult: ...
 
     async def receive_delivery_report(
         self, business: str, provider: str, report: DeliveryReport
@@ -251,6 +255,18 @@ class ProviderContext:
 
     async def remember_line_type(self, phone: str, line_type: str) -> None:
         await self._runtime.remember_line_type(self.business.slug, phone, line_type)
+
+    async def send_text(self, to: str, body: str, *, reference: str) -> SendResult:
+        """Text ``to`` from the business's first number, through its sender and then its
+        fallbacks, as the hub's own texts go.
+
+        A number that opted out of this business's texts, or cannot receive texts, is never
+        sent to: the result is ``FAILED`` with its ``recipient_issue``. ``reference`` names the
+        text for the sender (a retry of the same text should reuse it). No quiet hours apply:
+        this is for texts to the business's own people (a sink texting the owner); customers
+        are texted by the hub itself.
+        """
+        return await self._runtime.send_text(self.business.slug, to, body, reference)
 
     # -- the hub's entry points -------------------------------------------------------------------
 

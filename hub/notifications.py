@@ -57,7 +57,7 @@ class Notifications:
         wanted = self._subscribers.get(business.slug)
         if wanted is None:
             wanted = self._subscribers[business.slug] = [
-                (index, selection.events(type(sink).events, type(sink).accepts))
+                (index, selection.events(sink.events, sink.accepts))
                 for index, (selection, sink) in enumerate(
                     zip(business.sinks, self.sinks(business.slug), strict=True)
                 )

@@ -6,7 +6,7 @@ object, which holds the hub's parts a plugin may act through and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -19,7 +19,7 @@ from hub.providers import Provider
 from hub.store import calls, contacts, plugin_state
 from hub.store.jobs import JobQueue
 from hub.templating import Templates
-from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms
+from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms, SendResult
 
 P = TypeVar("P")
 
@@ -40,6 +40,7 @@ class PluginHost:
         receive_call: Callable[[Business, str, CallEvent], Any],
         receive_sms: Callable[[Business, str, InboundSms], Any],
         receive_delivery_report: Callable[[Business, str, DeliveryReport], Any],
+        send_text: Callable[[Business, str, str, str], Awaitable[SendResult]],
     ) -> None:
         self._clock = clock
         self._public_url = public_url
@@ -51,6 +52,7 @@ class PluginHost:
         self._receive_call = receive_call
         self._receive_sms = receive_sms
         self._receive_delivery_report = receive_delivery_report
+        self._send_text = send_text
 
     @property
     def clock(self) -> Clock:
@@ -120,6 +122,9 @@ class PluginHost:
         self, business: str, provider: str, report: DeliveryReport
     ) -> None:
         await self._receive_delivery_report(self._businesses[business], provider, report)
+
+    async def send_text(self, business: str, to: str, body: str, reference: str) -> SendResult:
+        return await self._send_text(self._businesses[business], to, body, reference)
 
     async def state_get(self, plugin: str, business: str, key: str) -> JSON:
         value: JSON = await plugin_state.get(plugin, business, key)

@@ -47,6 +47,7 @@ DEFAULT_PLUGINS = (
     "hub.defaults.generic",
     "hub.defaults.log",
     "hub.defaults.email",
+    "hub.defaults.sms",
     "hub.defaults.rules",
 )
 

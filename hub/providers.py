@@ -152,12 +152,14 @@ class Sink(Provider[ConfigT]):
     """Tells the owner about a lead, or pushes it somewhere: receives ``hub.Event``\\ s.
 
     ``events`` is what a selection of this sink hears unless hub.yaml says otherwise (``on:``);
-    ``accepts`` is every kind it can handle, which is what ``on:`` may name.
+    ``accepts`` is every kind it can handle, which is what ``on:`` may name. A sink may narrow
+    ``events`` from its own settings by setting it on the instance in ``__init__``.
     """
 
     kind = Kind.SINK
-    #: The events a selection hears by default: the owner notifications.
-    events: ClassVar[frozenset[EventKind]] = NOTIFICATIONS
+    #: The events a selection hears by default: the owner notifications. Not a ``ClassVar``:
+    #: an instance may narrow it from its settings.
+    events: frozenset[EventKind] = NOTIFICATIONS
     #: The events ``on:`` may name (by default, ``events``).
     accepts: ClassVar[frozenset[EventKind]] = NOTIFICATIONS
 

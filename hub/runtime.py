@@ -80,6 +80,9 @@ class Hub:
             receive_call=self.receive_call,
             receive_sms=self.receive_sms,
             receive_delivery_report=self.receive_delivery_report,
+            send_text=lambda business, to, body, reference: self.texting.send_direct(
+                business, to, body, reference
+            ),
         )
         self.providers: dict[str, BusinessProviders] = {
             slug: build_providers(business, plugins, self.plugin_host)

@@ -86,6 +86,7 @@ TEMPLATE_VARIABLES: dict[str, tuple[str, ...]] = {
     "sms/text_back_after_hours.txt": ("call",),
     "sms/follow_up.txt": ("missing",),
     "sms/staff_reply.txt": ("text",),
+    "sms/owner_notify.txt": ("kind", "url"),
     "email/lead.html": ("notification",),
 }
 NOTIFY_VARIABLES = ("urgent", "texted", "reason", "url")
@@ -119,6 +120,7 @@ SMS_TEMPLATES = {
     "sms/opt_out_confirmation.txt": False,
     "sms/opt_in_confirmation.txt": False,
     "sms/owner_alert.txt": False,
+    "sms/owner_notify.txt": False,
     "sms/staff_reply.txt": True,
 }
 NOTIFY_TEMPLATES = (
@@ -204,6 +206,7 @@ def sample_values(business: Business) -> dict[str, Any]:
         "call": call,
         "missing": ["zip"],
         "text": "We can come at 3",
+        "kind": "summary",
         "urgent": False,
         "url": None,
         "texted": True,

@@ -238,6 +238,23 @@ class Texting:
             last = (result, sender)
         return first_retry or last
 
+    async def send_direct(
+        self, business: Business, to: str, body: str, reference: str
+    ) -> SendResult:
+        """A plugin's text to one of the business's own people (``ProviderContext.send_text``):
+        through the sender chain, never to a number that opted out or cannot receive texts,
+        and what a provider says of the number is remembered as for any text."""
+        issue = await contacts.reachability(business.slug, to)
+        if issue is not None:
+            why = "opted out of" if issue == RecipientIssue.OPTED_OUT else "cannot receive"
+            return SendResult.failed(f"{to} {why} texts", recipient_issue=issue)
+        result, _ = await self.send(business, OutboundSms(reference, to, body, business.numbers[0]))
+        if result.recipient_issue is not None:
+            async with self.db.transaction() as uow:
+                detail = result.error_code or "send"
+                await self.apply_recipient_issue(uow, business, to, result.recipient_issue, detail)
+        return result
+
     async def apply_recipient_issue(
         self,
         uow: UnitOfWork,

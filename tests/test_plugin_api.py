@@ -189,8 +189,17 @@ def test_a_provider_missing_its_method_from_an_entry_point_is_recorded_as_failed
 async def test_plugin_state_is_kept_per_plugin_and_business_with_compare_and_set(hub_dir):
     from hub.testing import make_hub, write_config
 
-    app = make_hub(write_config(hub_dir))
-    await app.start(worker=False)
+    await plugin_state_round_trips(make_hub(write_config(hub_dir)))
+
+
+async def test_plugin_state_on_postgres(hub_dir, postgres_url):
+    from hub.testing import make_hub, write_config
+
+    await plugin_state_round_trips(make_hub(write_config(hub_dir, database=postgres_url)))
+
+
+async def plugin_state_round_trips(app) -> None:
+    await app.start(worker=False, migrate=True)
     try:
         crm = hub.PluginState(app.plugin_host, "crm", "acme")
         assert await crm.get("contact:+15125550123") is None
@@ -213,6 +222,14 @@ async def test_plugin_state_is_kept_per_plugin_and_business_with_compare_and_set
         assert await crm.get("row") == 13
         assert await crm.delete("row") and not await crm.delete("row")
         assert await crm.get("row") is None
+        # Any JSON value comes back as it went in: a string is a string, even one that
+        # reads as a number or is not JSON itself.
+        for value in ("rec-42", "123", "", '{"a"', True, 1.5, [1, "2"], {"id": "7"}):
+            await crm.set("value", value)
+            assert await crm.get("value") == value
+        assert await crm.compare_and_set("value", {"id": "7"}, "done")
+        assert await crm.compare_and_set("value", "done", "123")
+        assert await crm.get("value") == "123"
         with pytest.raises(ValueError, match="1 to 255 characters"):
             await crm.set("x" * 256, 1)
     finally:

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from hub.models import Contact, InboxEvent, OptOut
 from hub.store.db import UnitOfWork
 from hub.store.errors import Duplicate
+from hub.types import RecipientIssue
 
 
 async def opt_out(
@@ -51,6 +52,15 @@ async def opt_in(uow: UnitOfWork, business: str, phone: str, *, at: datetime) ->
     record.active, record.opted_in_at = False, at
     await record.save(using_db=uow.connection)
     return True
+
+
+async def reachability(business: str, phone: str) -> RecipientIssue | None:
+    """Why ``business`` must not text ``phone``: they opted out, or cannot receive texts."""
+    if await OptOut.exists(business=business, phone=phone, active=True):
+        return RecipientIssue.OPTED_OUT
+    if await Contact.exists(business=business, phone=phone, can_receive_sms=False):
+        return RecipientIssue.CANNOT_RECEIVE
+    return None
 
 
 async def cannot_receive(uow: UnitOfWork, business: str, phone: str) -> None:

@@ -7,12 +7,26 @@ and updates it fenced on the version it read, so of two concurrent writers exact
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
 from hub.models import PluginStateEntry
+
+# Tortoise's JSONField takes a ``str`` as JSON already encoded: ``"abc"`` would be refused and
+# ``"123"`` come back as the number 123. So a string value is encoded here, once for an UPDATE
+# (which writes what it is given) and twice for a new row (whose constructor decodes a string
+# once before the INSERT encodes it). tests/test_plugin_api.py round-trips such values.
+
+
+def _stored(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, str) else value
+
+
+def _created(value: Any) -> Any:
+    return json.dumps(json.dumps(value)) if isinstance(value, str) else value
 
 
 async def get(plugin: str, business: str, key: str) -> Any:
@@ -27,13 +41,13 @@ async def put(plugin: str, business: str, key: str, value: Any, *, now: datetime
         if row is None:
             try:
                 await PluginStateEntry.create(
-                    plugin=plugin, business=business, key=key, value=value, updated_at=now
+                    plugin=plugin, business=business, key=key, value=_created(value), updated_at=now
                 )
                 return
             except IntegrityError:
                 continue  # created meanwhile: update it
         updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
-            value=value, version=row.version + 1, updated_at=now
+            value=_stored(value), version=row.version + 1, updated_at=now
         )
         if updated:
             return
@@ -50,7 +64,7 @@ async def compare_and_set(
             return False
         try:
             await PluginStateEntry.create(
-                plugin=plugin, business=business, key=key, value=new, updated_at=now
+                plugin=plugin, business=business, key=key, value=_created(new), updated_at=now
             )
         except IntegrityError:
             return False
@@ -58,7 +72,7 @@ async def compare_and_set(
     if row.value != expected:
         return False
     updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
-        value=new, version=row.version + 1, updated_at=now
+        value=_stored(new), version=row.version + 1, updated_at=now
     )
     return bool(updated)
 
