@@ -219,6 +219,27 @@ async def test_plugin_state_is_kept_per_plugin_and_business_with_compare_and_set
         await app.stop()
 
 
+async def test_plugin_state_keeps_strings_as_strings(hub_dir):
+    # The JSON column takes a str for JSON text already encoded: a sheet's range was refused
+    # and "12" came back as the number 12.
+    from hub.testing import make_hub, write_config
+
+    app = make_hub(write_config(hub_dir))
+    await app.start(worker=False)
+    try:
+        sheets = hub.PluginState(app.plugin_host, "sheets", "acme")
+        for value in ("Leads!A7:L7", "12", '{"a": 1}', "null", ""):
+            await sheets.set("k", value)
+            assert await sheets.get("k") == value
+        assert await sheets.compare_and_set("k", "", "it's 'quoted'")
+        assert await sheets.compare_and_set("k", "it's 'quoted'", "true")
+        assert await sheets.get("k") == "true"
+        assert await sheets.compare_and_set("fresh", None, "12")
+        assert await sheets.get("fresh") == "12"
+    finally:
+        await app.stop()
+
+
 async def test_provider_and_job_contexts_offer_capabilities_not_the_hub(hub_dir):
     from hub.testing import MemorySender, make_hub, write_config
 

@@ -7,12 +7,27 @@ and updates it fenced on the version it read, so of two concurrent writers exact
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
 from hub.models import PluginStateEntry
+
+
+def _db(value: Any) -> Any:
+    """``value`` as the JSON field writes it: Tortoise takes a ``str`` for JSON text already
+    encoded (``"Leads!A7"`` was refused, ``"12"`` came back the number 12), so a string is
+    encoded here; everything else the field encodes itself."""
+    return json.dumps(value) if isinstance(value, str) else value
+
+
+async def _insert(plugin: str, business: str, key: str, value: Any, now: datetime) -> None:
+    row = PluginStateEntry(plugin=plugin, business=business, key=key, updated_at=now)
+    # Assigned, not passed: the constructor would decode a str as JSON text.
+    row.value = _db(value)
+    await row.save()
 
 
 async def get(plugin: str, business: str, key: str) -> Any:
@@ -26,14 +41,12 @@ async def put(plugin: str, business: str, key: str, value: Any, *, now: datetime
         row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
         if row is None:
             try:
-                await PluginStateEntry.create(
-                    plugin=plugin, business=business, key=key, value=value, updated_at=now
-                )
+                await _insert(plugin, business, key, value, now)
                 return
             except IntegrityError:
                 continue  # created meanwhile: update it
         updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
-            value=value, version=row.version + 1, updated_at=now
+            value=_db(value), version=row.version + 1, updated_at=now
         )
         if updated:
             return
@@ -49,16 +62,14 @@ async def compare_and_set(
         if expected is not None:
             return False
         try:
-            await PluginStateEntry.create(
-                plugin=plugin, business=business, key=key, value=new, updated_at=now
-            )
+            await _insert(plugin, business, key, new, now)
         except IntegrityError:
             return False
         return True
     if row.value != expected:
         return False
     updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
-        value=new, version=row.version + 1, updated_at=now
+        value=_db(new), version=row.version + 1, updated_at=now
     )
     return bool(updated)
 
