@@ -86,20 +86,21 @@ class SheetsSink(hub.Sink[SheetsConfig]):
             await self.api.update(a1, [cells])
             return a1
         rows = [cells]
-        if await self._tab_is_empty():
-            rows.insert(0, columns.header(self.config.columns))
-        await self._throttled()
         try:
+            if await self._tab_is_empty():
+                rows.insert(0, columns.header(self.config.columns))
+            await self._throttled()
             a1 = await self.api.append(f"{ranges.quote_sheet(self.config.sheet)}!A1", rows)
         except SheetsError as error:
             if error.result.status == hub.DeliveryStatus.FAILED:
                 # Refused outright: nothing was appended, so nothing is under way any more.
                 await self._forget_append(event)
             raise
-        await self.context.state.set(self._row_key(lead.id), {"row": ranges.last_row(a1)})
+        row = ranges.last_row(a1)  # the lead's row is the last appended, after any header
+        await self.context.state.set(self._row_key(lead.id), {"row": row})
         if len(rows) > 1:
             await self.context.state.set(self._header_key(), True)
-        return a1
+        return ranges.row_range(self.config.sheet, row, len(cells))
 
     async def _row(self, event: hub.Event) -> int | None:
         """The lead's row, if it has one; ``None`` once this delivery may append it (its mark
@@ -148,7 +149,7 @@ class SheetsSink(hub.Sink[SheetsConfig]):
         key = self._row_key(event.lead.id)
         known = await self.context.state.get(key)
         if isinstance(known, dict) and known.get("appending") == event.id:
-            await self.context.state.compare_and_set(key, known, None)
+            await self.context.state.delete(key)
 
     async def _tab_is_empty(self) -> bool:
         """Whether a header row should go first: asked of Google once per tab."""

@@ -157,6 +157,13 @@ class FakeGoogle(FakeProviderServer):
         self.accounts[key["client_email"]] = private_key.public_key()
         return key
 
+    def issue_token(self, client_email: str, scope: str = SHEETS_SCOPE) -> str:
+        """An access token for ``client_email``, as the token endpoint would issue it: for
+        talking to the fake directly."""
+        token = f"ya29.fake-{secrets.token_urlsafe(24)}"
+        self.tokens[token] = IssuedToken(client_email, scope, time.time() + self.expires_in)
+        return token
+
     def revoke(self, client_email: str) -> None:
         """Delete the account's key, as its owner would in Google Cloud: ``invalid_grant``."""
         self.accounts.pop(client_email, None)
@@ -247,8 +254,7 @@ class FakeGoogle(FakeProviderServer):
             return oauth_error(
                 "invalid_scope", "Invalid OAuth scope or ID token audience provided."
             )
-        token = f"ya29.fake-{secrets.token_urlsafe(24)}"
-        self.tokens[token] = IssuedToken(str(claims["iss"]), scope, now + self.expires_in)
+        token = self.issue_token(str(claims["iss"]), scope)
         return JSONResponse(
             {"access_token": token, "expires_in": self.expires_in, "token_type": "Bearer"}
         )
