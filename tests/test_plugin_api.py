@@ -92,7 +92,7 @@ def test_everything_exported_exists_and_the_packages_are_typed():
     for name in hub.__all__:
         assert hasattr(hub, name), name
     assert (ROOT / "hub" / "py.typed").exists()
-    for package in ("twilio/hub_twilio", "vonage/hub_vonage"):
+    for package in ("twilio/hub_twilio", "vonage/hub_vonage", "sheets/hub_sheets"):
         assert (PLUGINS / package / "py.typed").exists()
 
 

@@ -72,3 +72,18 @@ def test_hub_schema_describes_the_sink(hub_dir):
     text = result.stdout
     assert '"sheets"' in text and "spreadsheet_id" in text
     assert "share the sheet with its client_email" in text
+
+
+def test_the_readmes_hub_yaml_loads(hub_dir, fake_google):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    sinks = yaml.load(block, Loader=yaml.BaseLoader)["businesses"]["acme"]["sinks"]  # `on` stays
+    key_file = hub_dir / sinks[1]["credentials"]["$file"]
+    key_file.write_text(json.dumps(fake_google.service_account_key()), encoding="utf-8")
+    settings = business(sinks=sinks, sms_sender={"use": "console"})
+    assert config_issues(write_config(hub_dir, {"acme": settings})) == []
