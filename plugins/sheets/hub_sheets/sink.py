@@ -4,7 +4,9 @@ What it remembers (``self.context.state``, durable, per business):
 
 - ``event:<event id>``: the events it wrote, so a retry after a lost answer writes nothing;
 - ``lead:<id>:row``: the lead's row (``{"row": 7}``), learnt from the append's answer; or,
-  while its append is under way, ``{"appending": <event id>, "at": <unix seconds>}``;
+  while its append is under way, ``{"appending": <event id>, "at": <unix seconds>}``. Before
+  rewriting a row the sink reads its lead_id cell: an owner who sorts the tab or deletes rows
+  moves leads, and the sink looks the lead up again rather than overwrite another one;
 - ``lead:<id>:version``: the newest lead version written, so a late, older update is dropped;
 - ``header:<spreadsheet>:<tab>``: that the tab's first row was looked at (and a header
   written if it was empty).
@@ -110,7 +112,16 @@ class SheetsSink(hub.Sink[SheetsConfig]):
         while True:
             known = await state.get(key)
             if isinstance(known, dict) and isinstance(known.get("row"), int):
-                return int(known["row"])  # type: ignore[arg-type]
+                row = int(known["row"])  # type: ignore[arg-type]
+                if await self._holds(row, event.lead.id):
+                    return row
+                # The owner sorted the tab or deleted rows above: look for the lead again,
+                # and add its row anew if it was deleted.
+                found = await self._find(event.lead.id)
+                moved: hub.JSON = {"row": found} if found is not None else mine
+                if await state.compare_and_set(key, known, moved):
+                    return found
+                continue
             if known is None:
                 if await state.compare_and_set(key, None, mine):
                     return None
@@ -144,6 +155,12 @@ class SheetsSink(hub.Sink[SheetsConfig]):
             if cells and str(cells[0]) == str(lead_id):
                 return number
         return None
+
+    async def _holds(self, row: int, lead_id: int) -> bool:
+        """Whether ``row`` still holds ``lead_id`` in the lead_id column."""
+        letter = ranges.column_letter(self.config.columns.index("lead_id"))
+        values = await self.api.get(f"{ranges.quote_sheet(self.config.sheet)}!{letter}{row}")
+        return bool(values and values[0]) and str(values[0][0]) == str(lead_id)
 
     async def _forget_append(self, event: hub.Event) -> None:
         key = self._row_key(event.lead.id)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import httpx
 import pytest
 from hub_sheets.columns import DEFAULT_COLUMNS
-from hub_sheets.testing import Formula, sheets_sink
+from hub_sheets.testing import DEFAULT_SPREADSHEET, Formula, sheets_sink
 
 from hub import DeliveryStatus, EventKind
 from hub.testing import ScriptedResponse, SinkContract, eventually, free_port, sample_event
@@ -99,6 +99,24 @@ class TestSheetsSink(SinkContract):
         assert [column(rows[1], n) for n in ("lead_id", "zip", "status")] == [7, "78701", "booked"]
         assert column(rows[2], "lead_id") == 8
         assert [r.method for r in fake_google.writes] == ["POST", "POST", "PUT", "PUT"]
+
+    async def test_a_sorted_or_trimmed_tab_never_gets_a_lead_over_another(
+        self, make_sink, fake_google
+    ):
+        sink = await make_sink()
+        await sink.deliver(event(lead_id=7))
+        await sink.deliver(event(lead_id=8))
+        rows = fake_google.spreadsheets[DEFAULT_SPREADSHEET].tabs["Leads"]
+        rows[1], rows[2] = rows[2], rows[1]  # the owner sorted: lead 8 first
+        moved = await sink.deliver(event(EventKind.LEAD_UPDATED, version=2, zip="78701"))
+        assert moved.reference == "Leads!A3:L3"
+        assert [column(r, "lead_id") for r in fake_google.rows()[1:]] == [8, 7]
+        assert column(fake_google.rows()[2], "zip") == "78701"
+        del rows[2]  # the owner deleted lead 7's row: it comes back, once
+        back = await sink.deliver(event(EventKind.LEAD_UPDATED, version=3, zip="78702"))
+        assert back.status == DeliveryStatus.DELIVERED
+        assert [column(r, "lead_id") for r in fake_google.rows()[1:]] == [8, 7]
+        assert column(fake_google.rows()[2], "zip") == "78702"
 
     async def test_a_stale_update_does_not_overwrite_a_newer_one(self, make_sink, fake_google):
         sink = await make_sink()
@@ -261,7 +279,10 @@ class TestSheetsSink(SinkContract):
         assert refused.status == DeliveryStatus.FAILED
         assert f"share the sheet with {key['client_email']} as an Editor" in refused.error
         assert "PERMISSION_DENIED" in refused.error
-        assert key["private_key"] not in refused.error
+        (token,) = fake_google.tokens
+        for shown in (refused.error, repr(sink), repr(sink.config), repr(sink.account)):
+            assert key["private_key"] not in shown and token not in shown
+            assert "BEGIN PRIVATE KEY" not in shown
         # Once shared, the same lead goes in: the refused append left nothing under way.
         fake_google.spreadsheets[selection["spreadsheet_id"]].shared_with.add(key["client_email"])
         assert (await sink.deliver(event(id="evt0002.0"))).status == DeliveryStatus.DELIVERED
