@@ -9,7 +9,7 @@ from pathlib import Path
 from hub import hookspecs
 
 HUB = Path(__file__).resolve().parent.parent / "hub"
-PROVIDER_PACKAGES = ("twilio", "vonage", "hub_twilio", "hub_vonage")
+PROVIDER_PACKAGES = ("twilio", "vonage", "hub_twilio", "hub_vonage", "google", "hub_sheets")
 
 
 def test_the_core_imports_no_provider():

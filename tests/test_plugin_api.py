@@ -92,7 +92,7 @@ def test_everything_exported_exists_and_the_packages_are_typed():
     for name in hub.__all__:
         assert hasattr(hub, name), name
     assert (ROOT / "hub" / "py.typed").exists()
-    for package in ("twilio/hub_twilio", "vonage/hub_vonage"):
+    for package in ("twilio/hub_twilio", "vonage/hub_vonage", "sheets/hub_sheets"):
         assert (PLUGINS / package / "py.typed").exists()
 
 
@@ -224,7 +224,7 @@ async def plugin_state_round_trips(app) -> None:
         assert await crm.get("row") is None
         # Any JSON value comes back as it went in: a string is a string, even one that
         # reads as a number or is not JSON itself.
-        for value in ("rec-42", "123", "", '{"a"', True, 1.5, [1, "2"], {"id": "7"}):
+        for value in ("Leads!A7:L7", "123", "", "null", '{"a"', True, 1.5, [1, "2"], {"id": "7"}):
             await crm.set("value", value)
             assert await crm.get("value") == value
         assert await crm.compare_and_set("value", {"id": "7"}, "done")

@@ -15,18 +15,19 @@ from tortoise.exceptions import IntegrityError
 
 from hub.models import PluginStateEntry
 
-# Tortoise's JSONField takes a ``str`` as JSON already encoded: ``"abc"`` would be refused and
-# ``"123"`` come back as the number 123. So a string value is encoded here, once for an UPDATE
-# (which writes what it is given) and twice for a new row (whose constructor decodes a string
-# once before the INSERT encodes it). tests/test_plugin_api.py round-trips such values.
 
-
-def _stored(value: Any) -> Any:
+def _db(value: Any) -> Any:
+    """``value`` as the JSON field writes it: Tortoise takes a ``str`` for JSON text already
+    encoded (``"Leads!A7"`` was refused, ``"12"`` came back the number 12), so a string is
+    encoded here; everything else the field encodes itself."""
     return json.dumps(value) if isinstance(value, str) else value
 
 
-def _created(value: Any) -> Any:
-    return json.dumps(json.dumps(value)) if isinstance(value, str) else value
+async def _insert(plugin: str, business: str, key: str, value: Any, now: datetime) -> None:
+    row = PluginStateEntry(plugin=plugin, business=business, key=key, updated_at=now)
+    # Assigned, not passed: the constructor would decode a str as JSON text.
+    row.value = _db(value)
+    await row.save()
 
 
 async def get(plugin: str, business: str, key: str) -> Any:
@@ -40,14 +41,12 @@ async def put(plugin: str, business: str, key: str, value: Any, *, now: datetime
         row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
         if row is None:
             try:
-                await PluginStateEntry.create(
-                    plugin=plugin, business=business, key=key, value=_created(value), updated_at=now
-                )
+                await _insert(plugin, business, key, value, now)
                 return
             except IntegrityError:
                 continue  # created meanwhile: update it
         updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
-            value=_stored(value), version=row.version + 1, updated_at=now
+            value=_db(value), version=row.version + 1, updated_at=now
         )
         if updated:
             return
@@ -63,16 +62,14 @@ async def compare_and_set(
         if expected is not None:
             return False
         try:
-            await PluginStateEntry.create(
-                plugin=plugin, business=business, key=key, value=_created(new), updated_at=now
-            )
+            await _insert(plugin, business, key, new, now)
         except IntegrityError:
             return False
         return True
     if row.value != expected:
         return False
     updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
-        value=_stored(new), version=row.version + 1, updated_at=now
+        value=_db(new), version=row.version + 1, updated_at=now
     )
     return bool(updated)
 
