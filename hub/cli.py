@@ -255,7 +255,7 @@ def check(config_path: Path | None) -> None:
         if provider.config is selection.config
         for problem in provider.problems()
     ]
-    warnings: list[str] = []
+    warnings: list[str] = _state_warnings(hub) if not problems else []
     for slug, business in config.businesses.items():
         for issue in check_templates(hub.templates, business):
             line = f"{issue.where}: {issue.message}" + (
@@ -270,6 +270,32 @@ def check(config_path: Path | None) -> None:
         raise click.exceptions.Exit(2)
     businesses = len(config.businesses)
     click.echo(f"{config.path}: OK ({businesses} business{'es' if businesses != 1 else ''})")
+
+
+def _state_warnings(hub: Hub) -> list[str]:
+    """Each provider's ``warnings()``, read from the database if it exists already (``hub
+    check`` must not create or migrate one); nothing when it cannot be read."""
+    path = hub.db.sqlite_path
+    if hub.db.dialect == "sqlite" and (path is None or not path.exists()):
+        return []
+
+    async def collect() -> list[str]:
+        found = []
+        for slug, providers in hub.providers.items():
+            for where, _, selection in hub.config.businesses[slug].selections():
+                for provider in providers.all():
+                    if provider.config is selection.config:
+                        found += [
+                            f"businesses.{slug}.{where}: {warning}"
+                            for warning in await provider.warnings()
+                        ]
+        return found
+
+    try:
+        return asyncio.run(_with_db(hub, collect, migrate=False))
+    except Exception as exc:  # an unreachable or unmigrated database is not a config problem
+        logging.getLogger("hub").debug("no state warnings: %s", exc)
+        return []
 
 
 @main.command()

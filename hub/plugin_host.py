@@ -6,7 +6,7 @@ object, which holds the hub's parts a plugin may act through and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ class PluginHost:
         receive_call: Callable[[Business, str, CallEvent], Any],
         receive_sms: Callable[[Business, str, InboundSms], Any],
         receive_delivery_report: Callable[[Business, str, DeliveryReport], Any],
+        tell_owner: Callable[[Business, str, str, str, int], Awaitable[bool]],
     ) -> None:
         self._clock = clock
         self._public_url = public_url
@@ -62,6 +63,7 @@ class PluginHost:
         self._receive_call = receive_call
         self._receive_sms = receive_sms
         self._receive_delivery_report = receive_delivery_report
+        self._tell_owner = tell_owner
 
     @property
     def clock(self) -> Clock:
@@ -131,6 +133,11 @@ class PluginHost:
         self, business: str, provider: str, report: DeliveryReport
     ) -> None:
         await self._receive_delivery_report(self._businesses[business], provider, report)
+
+    async def tell_owner(
+        self, business: str, provider: str, key: str, text: str, lead_id: int
+    ) -> bool:
+        return await self._tell_owner(self._businesses[business], provider, key, text, lead_id)
 
     async def state_get(self, plugin: str, business: str, key: str) -> JSON:
         value: JSON = await plugin_state.get(plugin, business, key)

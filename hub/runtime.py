@@ -93,6 +93,7 @@ class Hub:
             receive_call=self.receive_call,
             receive_sms=self.receive_sms,
             receive_delivery_report=self.receive_delivery_report,
+            tell_owner=self.tell_owner,
         )
         self.providers: dict[str, BusinessProviders] = {
             slug: self._build(slug) for slug in businesses
@@ -215,6 +216,11 @@ class Hub:
         self, business: Business, provider: str, report: DeliveryReport
     ) -> None:
         await self.delivery_reports.receive_delivery_report(business, provider, report)
+
+    async def tell_owner(
+        self, business: Business, provider: str, key: str, text: str, lead_id: int
+    ) -> bool:
+        return await self.notifications.tell_owner(business, provider, key, text, lead_id)
 
     async def enqueue(
         self,
