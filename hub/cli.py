@@ -291,9 +291,11 @@ def _state_warnings(hub: Hub) -> list[str]:
                         ]
         return found
 
+    reading = _with_db(hub, collect, migrate=False)
     try:
-        return asyncio.run(_with_db(hub, collect, migrate=False))
+        return asyncio.run(reading)
     except Exception as exc:  # an unreachable or unmigrated database is not a config problem
+        reading.close()  # never started if asyncio.run refused it
         logging.getLogger("hub").debug("no state warnings: %s", exc)
         return []
 

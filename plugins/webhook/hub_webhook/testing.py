@@ -3,7 +3,8 @@
 - ``FakeReceiver``: a webhook receiver on 127.0.0.1 (real HTTP, its own thread) that answers
   as receivers do (204 No Content), keeps every request it accepts as a naive receiver would
   (a repeat shows up twice), and plays scripted answers first: ``ScriptedResponse(status=503,
-  headers={"Retry-After": "30"})``, ``fake.gone()`` (410), ``fake.redirect(url)`` (307).
+  headers={"Retry-After": "30"})``, ``fake.gone()`` (410), ``fake.redirect(url)`` (307),
+  ``fake.answer_late(seconds)`` (keeps the POST, answers after the sender gave up).
 - ``new_secret()``: a fresh ``whsec_`` secret, as a receiver would show it.
 - the ``fake_receiver`` fixture (``pytest_plugins = ["hub.testing", "hub_webhook.testing"]``).
 
@@ -13,6 +14,7 @@ with this plugin's own ``sign``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from collections.abc import Iterator
@@ -36,10 +38,18 @@ class FakeReceiver(FakeProviderServer):
     def __init__(self) -> None:
         super().__init__()
         self.kept: list[RecordedRequest] = []
+        self._slow: list[float] = []
 
     async def handle(self, request: Request, recorded: RecordedRequest) -> Response:
         self.kept.append(recorded)
+        if self._slow:  # the work is done, the answer comes too late: the sender's retry
+            await asyncio.sleep(self._slow.pop(0))  # will carry the same webhook-id
         return Response(status_code=204)
+
+    def answer_late(self, seconds: float) -> None:
+        """Keep the next POST, then answer after ``seconds``: past the sender's timeout, the
+        sender never hears it was taken (a lost answer)."""
+        self._slow.append(seconds)
 
     def gone(self) -> None:
         """The next answer is 410 Gone: the receiver asks the sender to stop for good."""
