@@ -113,8 +113,8 @@ class ChatSink(hub.Sink[ChatConfig]):
     async def deliver(self, event: hub.Event) -> hub.DeliveryResult:
         state = self.context.state
         done = await state.get(f"posted:{event.id}")
-        if done is not None:  # a retry of a message we posted: the hub lost our answer
-            return hub.DeliveryResult.delivered(str(done))
+        if isinstance(done, dict):  # a retry of a message we posted: the hub lost our answer
+            return hub.DeliveryResult.delivered(str(done.get("ref")))
         body = self.body(facts(event, self.context.business.timezone, self.config.lead_url))
         try:
             response = await self.client.post(self.post_url(), json=body)
@@ -131,7 +131,8 @@ class ChatSink(hub.Sink[ChatConfig]):
             )
         result = self.answer(response)
         if result.status == hub.DeliveryStatus.DELIVERED:
-            await state.set(f"posted:{event.id}", result.reference or str(status))
+            # A dict: the state table's JSON column reads a bare string back as JSON text.
+            await state.set(f"posted:{event.id}", {"ref": result.reference or str(status)})
         return result
 
     def wait(self, response: httpx.Response) -> float | None:
