@@ -165,9 +165,11 @@ class TestTeams(ChatContract):
         assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
         texts = [block.get("text", "") for block in card["body"]]
         assert (
-            "<\\!channel\\> @everyone <img src=x\\> \\*bold\\* <http://evil\\|x\\> 1\\. list"
-            in texts
+            "<\\!channel\\> @everyone <img src=x\\> \\*bold\\* <http://evil\\|x\\> 1. list" in texts
         )
+        from hub_chat.teams import escape
+
+        assert escape("1. first\n2. second") == "1\\. first\n2\\. second"  # not a list
         assert "MessageCard" not in json.dumps(message)
 
     async def test_a_deleted_workflow_fails_clearly(self, make_sink, fake_teams):
