@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from hub.exceptions import Refused
     from hub.hookspecs import hookimpl
     from hub.jobs import ClaimedJob, Discard, JobHandler, JobKind, Retry, Snooze
+    from hub.net import PrivateAddressError, is_public_address, public_http_client, url_problem
     from hub.phone import caller_number, to_e164
     from hub.providers import (
         CallSource,
@@ -91,6 +92,7 @@ _EXPORTS = {
     "ParseContext": "hub.types",
     "ParsedReply": "hub.types",
     "PluginState": "hub.context",
+    "PrivateAddressError": "hub.net",
     "Provider": "hub.providers",
     "ProviderConfig": "hub.providers",
     "ProviderContext": "hub.context",
@@ -108,7 +110,10 @@ _EXPORTS = {
     "count_segments": "hub.segments",
     "hookimpl": "hub.hookspecs",
     "is_gsm7": "hub.segments",
+    "is_public_address": "hub.net",
+    "public_http_client": "hub.net",
     "to_e164": "hub.phone",
+    "url_problem": "hub.net",
 }
 
 
@@ -160,6 +165,7 @@ __all__ = [
     "ParseContext",
     "ParsedReply",
     "PluginState",
+    "PrivateAddressError",
     "Provider",
     "ProviderConfig",
     "ProviderContext",
@@ -177,5 +183,8 @@ __all__ = [
     "count_segments",
     "hookimpl",
     "is_gsm7",
+    "is_public_address",
+    "public_http_client",
     "to_e164",
+    "url_problem",
 ]

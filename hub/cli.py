@@ -19,6 +19,7 @@ import click
 # Everything heavier than click (Tortoise, pydantic, Starlette, httpx, the plugins) is imported
 # by the commands that use it, so `hub --help` and a typo answer at once.
 if TYPE_CHECKING:
+    from hub.assembly import BusinessProviders
     from hub.config import HubConfig
     from hub.plugins import Plugins
     from hub.runtime import Hub
@@ -259,8 +260,9 @@ def migrate(config_path: Path | None) -> None:
 def check(config_path: Path | None) -> None:
     """Check hub.yaml, its plugins' settings and its templates.
 
-    Prints every problem, one line each with where it is, and warnings (an inline secret, say);
-    exits 2 when there is a problem. Nothing is started and no database is opened.
+    Prints every problem, one line each with where it is, and warnings (an inline secret, a
+    webhook endpoint a sink disabled); exits 2 when there is a problem. Nothing is started, and
+    the database is only read, if it exists, for what plugins recorded.
     """
     from hub.assembly import offline_providers
     from hub.templating import Templates, check_templates
@@ -269,15 +271,16 @@ def check(config_path: Path | None) -> None:
     config = _config(config_path, plugins)
     _warn_config(config)
     templates = Templates(config)
+    offline = offline_providers(config, plugins)
     problems = [
         f"businesses.{slug}.{path}: {problem}"
-        for slug, providers in offline_providers(config, plugins).items()
+        for slug, providers in offline.items()
         for path, _, selection in config.businesses[slug].selections()
         for provider in providers.all()
         if provider.config is selection.config
         for problem in provider.problems()
     ]
-    warnings: list[str] = []
+    warnings: list[str] = [] if problems else _state_warnings(config, plugins, offline)
     for slug, business in config.businesses.items():
         for issue in check_templates(templates, business):
             line = f"{issue.where}: {issue.message}" + (
@@ -292,6 +295,43 @@ def check(config_path: Path | None) -> None:
         raise click.exceptions.Exit(2)
     businesses = len(config.businesses)
     click.echo(f"{config.path}: OK ({businesses} business{'es' if businesses != 1 else ''})")
+
+
+def _state_warnings(
+    config: HubConfig, plugins: Plugins, offline: dict[str, BusinessProviders]
+) -> list[str]:
+    """Each provider's ``warnings()``, read from the database if it exists already (``hub
+    check`` must not create or migrate one); nothing when it cannot be read. Only a config
+    with such a provider pays for starting a hub."""
+    from hub.providers import Provider
+    from hub.runtime import Hub
+
+    if all(type(p).warnings is Provider.warnings for ps in offline.values() for p in ps.all()):
+        return []
+    hub = Hub(config, plugins)
+    path = hub.db.sqlite_path
+    if hub.db.dialect == "sqlite" and (path is None or not path.exists()):
+        return []
+
+    async def collect() -> list[str]:
+        found = []
+        for slug, providers in hub.providers.items():
+            for where, _, selection in hub.config.businesses[slug].selections():
+                for provider in providers.all():
+                    if provider.config is selection.config:
+                        found += [
+                            f"businesses.{slug}.{where}: {warning}"
+                            for warning in await provider.warnings()
+                        ]
+        return found
+
+    reading = _with_db(hub, collect, migrate=False)
+    try:
+        return asyncio.run(reading)
+    except Exception as exc:  # an unreachable or unmigrated database is not a config problem
+        reading.close()  # never started if asyncio.run refused it
+        logging.getLogger("hub").debug("no state warnings: %s", exc)
+        return []
 
 
 @main.command()

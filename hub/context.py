@@ -103,6 +103,10 @@ class Runtime(Protocol):
         self, business: str, provider: str, report: DeliveryReport
     ) -> None: ...
 
+    async def tell_owner(
+        self, business: str, provider: str, key: str, text: str, lead_id: int
+    ) -> bool: ...
+
     async def state_get(self, plugin: str, business: str, key: str) -> JSON: ...
 
     async def state_set(self, plugin: str, business: str, key: str, value: JSON) -> None: ...
@@ -279,6 +283,17 @@ class ProviderContext:
         """
         return await self._runtime.attach_recording(
             self.business.slug, self.provider_name, call_id, recording_url
+        )
+
+    async def tell_owner(self, key: str, text: str, *, lead_id: int) -> bool:
+        """Tell the owner of something they must fix (a webhook endpoint that answered 410),
+        once per ``key`` for this provider and business, ever: ``text`` becomes a
+        ``notify.problem`` event about ``lead_id`` (the lead it first affected) for the
+        business's sinks, except those of this provider's kind. ``True`` if this call told
+        them, ``False`` if they were told before. ``text`` is read by a person: say what
+        broke and what to do, and no secrets."""
+        return await self._runtime.tell_owner(
+            self.business.slug, self.provider_name, key, text, lead_id
         )
 
     async def receive_call(self, event: CallEvent) -> CallReceipt:

@@ -42,6 +42,8 @@ class EventKind(enum.StrEnum):
     NOTIFY_REMINDER = "notify.reminder"
     NOTIFY_REPLY = "notify.reply"
     NOTIFY_CANNOT_TEXT = "notify.cannot_text"
+    #: Something the owner has to fix, told once by a plugin (``ProviderContext.tell_owner``).
+    NOTIFY_PROBLEM = "notify.problem"
 
     @classmethod
     def notification(cls, kind: str) -> EventKind:
@@ -107,3 +109,6 @@ class Event:
     call: CallView | None = None
     #: ``notify.*`` events: the words the core's templates made for the owner.
     notification: Notification | None = None
+    #: Which try of this delivery this is: 1, then 2 on the first retry... (at most 10). A
+    #: sink with its own retry schedule (Standard Webhooks') picks its delay by it.
+    attempt: int = 1

@@ -21,7 +21,7 @@ from hub.events import Change, Event, EventKind
 from hub.jobs import ClaimedJob, Discard, Retry
 from hub.models import Delivery
 from hub.providers import Sink
-from hub.store import calls, deliveries, leads, messages
+from hub.store import calls, contacts, deliveries, leads, messages
 from hub.store.db import Database
 from hub.store.jobs import JobQueue
 from hub.store.sql import Script
@@ -73,13 +73,19 @@ class Notifications:
         cause: str,
         version: int = 0,
         data: dict[str, Any] | None = None,
+        exclude: str | None = None,
     ) -> Script[None]:
         """Queue ``kind`` for every sink that hears it, as a step of a unit of work (``yield
         from`` in a script, ``await uow.run(...)`` otherwise): a delivery row and a job each.
         ``cause`` names what the event is about, so the same cause never emits twice; ``data``
         rides in the job (``actor``, ``changes``, ``message_id``, ``call_id``, a notification's
-        ``reason``...)."""
-        indexes = self.subscribers(business, kind)
+        ``reason``...). ``exclude`` names a sink (``use:``) that does not get it: a sink's own
+        problem is not told through sinks of its kind, which may share the fault."""
+        indexes = [
+            index
+            for index in self.subscribers(business, kind)
+            if exclude is None or business.sinks[index].use != exclude
+        ]
         if not indexes:
             return
         now, event_id = self.clock.now(), uuid.uuid4().hex
@@ -103,12 +109,48 @@ class Notifications:
             )
 
     def enqueue(
-        self, business: Business, lead_id: int, kind: str, context: dict[str, Any], *, cause: str
+        self,
+        business: Business,
+        lead_id: int,
+        kind: str,
+        context: dict[str, Any],
+        *,
+        cause: str,
+        exclude: str | None = None,
     ) -> Script[None]:
         """The owner notification ``kind`` (``summary``, ``urgent``...) as an event."""
         yield from self.emit(
-            business, EventKind.notification(kind), lead_id, cause=cause, data=context
+            business,
+            EventKind.notification(kind),
+            lead_id,
+            cause=cause,
+            data=context,
+            exclude=exclude,
         )
+
+    async def tell_owner(
+        self, business: Business, provider: str, key: str, text: str, lead_id: int
+    ) -> bool:
+        """``notify.problem`` with ``text`` for ``lead_id``, once per provider, business and
+        ``key``, through every sink but the provider's kind; ``True`` if this call queued it.
+
+        The mark is written after the event is queued: a crash in between tells the owner
+        twice, which is better than never."""
+        mark = f"tell_owner:{business.slug}:{key}"
+        if await contacts.is_marked(provider, mark):
+            return False
+        async with self.db.transaction() as uow:
+            await uow.run(
+                self.enqueue(
+                    business,
+                    lead_id,
+                    "problem",
+                    {"reason": text},
+                    cause=f"problem:{provider}:{key}",
+                    exclude=provider,
+                )
+            )
+        return await contacts.mark(provider, mark)
 
     def build(
         self, business: Business, lead: LeadView, kind: str, context: dict[str, Any]
@@ -154,7 +196,7 @@ class Notifications:
         lead = await leads.view(self.db, delivery.lead_id, business.name)
         if lead is None:
             raise Discard("the lead no longer exists")
-        event = await self.event(business, delivery, lead, job.payload)
+        event = await self.event(business, delivery, lead, job.payload, attempt=job.attempt)
         try:
             result = await sink.deliver(event)
         except Exception as exc:
@@ -186,7 +228,13 @@ class Notifications:
             )
 
     async def event(
-        self, business: Business, delivery: Delivery, lead: LeadView, data: dict[str, Any]
+        self,
+        business: Business,
+        delivery: Delivery,
+        lead: LeadView,
+        data: dict[str, Any],
+        *,
+        attempt: int = 1,
     ) -> Event:
         """The event a delivery stands for, as its sink receives it."""
         kind = EventKind(delivery.kind)
@@ -224,4 +272,5 @@ class Notifications:
             message=message,
             call=call,
             notification=notification,
+            attempt=attempt,
         )

@@ -41,6 +41,7 @@ class PluginHost:
         receive_sms: Callable[[Business, str, InboundSms], Any],
         receive_delivery_report: Callable[[Business, str, DeliveryReport], Any],
         send_text: Callable[[Business, str, str, str], Awaitable[SendResult]],
+        tell_owner: Callable[[Business, str, str, str, int], Awaitable[bool]],
     ) -> None:
         self._clock = clock
         self._public_url = public_url
@@ -53,6 +54,7 @@ class PluginHost:
         self._receive_sms = receive_sms
         self._receive_delivery_report = receive_delivery_report
         self._send_text = send_text
+        self._tell_owner = tell_owner
 
     @property
     def clock(self) -> Clock:
@@ -125,6 +127,11 @@ class PluginHost:
 
     async def send_text(self, business: str, to: str, body: str, reference: str) -> SendResult:
         return await self._send_text(self._businesses[business], to, body, reference)
+
+    async def tell_owner(
+        self, business: str, provider: str, key: str, text: str, lead_id: int
+    ) -> bool:
+        return await self._tell_owner(self._businesses[business], provider, key, text, lead_id)
 
     async def state_get(self, plugin: str, business: str, key: str) -> JSON:
         value: JSON = await plugin_state.get(plugin, business, key)

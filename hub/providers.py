@@ -88,6 +88,12 @@ class Provider(abc.ABC, Generic[ConfigT]):
         (they depend on the business, say). Empty when all is well."""
         return []
 
+    async def warnings(self) -> list[str]:
+        """What this provider's durable state says the owner should look at (an endpoint that
+        answered 410 Gone and is disabled, say). ``hub check`` prints each as a warning when
+        the database already exists; runs after ``start``. Empty when all is well."""
+        return []
+
     def routes(self) -> Sequence[BaseRoute]:
         """Webhook routes, mounted under ``/hooks/{business}/{name}/``.
 

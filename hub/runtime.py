@@ -83,6 +83,7 @@ class Hub:
             send_text=lambda business, to, body, reference: self.texting.send_direct(
                 business, to, body, reference
             ),
+            tell_owner=self.tell_owner,
         )
         self.providers: dict[str, BusinessProviders] = {
             slug: build_providers(business, plugins, self.plugin_host)
@@ -182,6 +183,11 @@ class Hub:
         self, business: Business, provider: str, report: DeliveryReport
     ) -> None:
         await self.delivery_reports.receive_delivery_report(business, provider, report)
+
+    async def tell_owner(
+        self, business: Business, provider: str, key: str, text: str, lead_id: int
+    ) -> bool:
+        return await self.notifications.tell_owner(business, provider, key, text, lead_id)
 
     async def enqueue(
         self,

@@ -130,6 +130,7 @@ NOTIFY_TEMPLATES = (
     "notify/urgent.txt",
     "notify/reminder.txt",
     "notify/cannot_text.txt",
+    "notify/problem.txt",
     "email/lead.html",
 )
 MAX_SEGMENTS = 2

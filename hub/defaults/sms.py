@@ -24,7 +24,9 @@ from hub.providers import ProviderConfig, Sink
 from hub.segments import count_segments
 from hub.types import DeliveryResult, DeliveryStatus, SendStatus
 
-NotificationName = Literal["new_lead", "summary", "urgent", "reminder", "reply", "cannot_text"]
+NotificationName = Literal[
+    "new_lead", "summary", "urgent", "reminder", "reply", "cannot_text", "problem"
+]
 TEMPLATE = "sms/owner_notify.txt"
 MAX_SEGMENTS = 2
 DEFAULT_ONLY: list[NotificationName] = ["urgent", "summary"]
@@ -39,7 +41,7 @@ class SmsSinkConfig(ProviderConfig):
         default_factory=lambda: list(DEFAULT_ONLY),
         min_length=1,
         description="The notifications to text (new_lead, summary, urgent, reminder, reply, "
-        "cannot_text); `on:` with their event names does the same",
+        "cannot_text, problem); `on:` with their event names does the same",
     )
     max_per_hour: int = Field(
         10, ge=1, le=120, description="Most texts one number gets in an hour; the rest are dropped"
@@ -82,11 +84,14 @@ class SmsSink(Sink[SmsSinkConfig]):
             for phone in self.recipients()
             if not (event.kind == EventKind.NOTIFY_URGENT and phone == self.owner_paged())
         ]
-        body = fit(
-            self.context.render(
-                TEMPLATE, lead=notification.lead, kind=notification.kind, url=notification.url
+        if event.kind == EventKind.NOTIFY_PROBLEM:  # a plugin's words, not a lead's fields
+            body = fit(f"{self.context.business.name}: {notification.text}")
+        else:
+            body = fit(
+                self.context.render(
+                    TEMPLATE, lead=notification.lead, kind=notification.kind, url=notification.url
+                )
             )
-        )
         results = [await self.text(phone, body, event) for phone in recipients]
         if not results:
             return DeliveryResult.delivered("the hub already paged the owner's phone")
