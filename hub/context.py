@@ -107,6 +107,10 @@ class Runtime(Protocol):
         self, business: str, provider: str, key: str, text: str, lead_id: int
     ) -> bool: ...
 
+    async def note_on_lead(
+        self, business: str, provider: str, lead_id: int, text: str, url: str | None
+    ) -> bool: ...
+
     async def state_get(self, plugin: str, business: str, key: str) -> JSON: ...
 
     async def state_set(self, plugin: str, business: str, key: str, value: JSON) -> None: ...
@@ -294,6 +298,15 @@ class ProviderContext:
         broke and what to do, and no secrets."""
         return await self._runtime.tell_owner(
             self.business.slug, self.provider_name, key, text, lead_id
+        )
+
+    async def note_on_lead(self, lead_id: int, text: str, *, url: str | None = None) -> bool:
+        """Put a line on the timeline of this business's lead ``lead_id``, as this provider: what
+        it made of the lead elsewhere (``"HubSpot deal 1234 created"``) and a ``url`` to it.
+        ``hub leads show`` and the dashboard show it. ``False`` if the business has no such
+        lead: a plugin never writes on another business's leads."""
+        return await self._runtime.note_on_lead(
+            self.business.slug, self.provider_name, lead_id, text, url
         )
 
     async def receive_call(self, event: CallEvent) -> CallReceipt:

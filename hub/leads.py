@@ -98,6 +98,23 @@ class Leads:
             )  # fmt: skip
         return change
 
+    async def note(
+        self, business: Business, lead_id: int, text: str, *, url: str | None, actor: str
+    ) -> bool:
+        """A line on the timeline of ``business``'s lead ``lead_id`` (a plugin's ``note_on_lead``);
+        ``False`` if the business has no such lead."""
+        lead = await lead_rows.get(lead_id)
+        if lead is None or lead.business != business.slug:
+            return False
+        async with self.db.transaction() as uow:
+            await uow.run(
+                lead_rows.record(
+                    self.db.dialect, lead_id, "note", at=self.clock.now(), actor=actor,
+                    text=text[:500], url=url[:2000] if url else None,
+                )
+            )  # fmt: skip
+        return True
+
     async def set_status(
         self, lead_id: int, status: LeadStatus, *, actor: str, uow: UnitOfWork | None = None
     ) -> bool:

@@ -42,6 +42,7 @@ class PluginHost:
         receive_delivery_report: Callable[[Business, str, DeliveryReport], Any],
         send_text: Callable[[Business, str, str, str], Awaitable[SendResult]],
         tell_owner: Callable[[Business, str, str, str, int], Awaitable[bool]],
+        note_on_lead: Callable[[Business, str, int, str, str | None], Awaitable[bool]],
     ) -> None:
         self._clock = clock
         self._public_url = public_url
@@ -55,6 +56,7 @@ class PluginHost:
         self._receive_delivery_report = receive_delivery_report
         self._send_text = send_text
         self._tell_owner = tell_owner
+        self._note_on_lead = note_on_lead
 
     @property
     def clock(self) -> Clock:
@@ -132,6 +134,11 @@ class PluginHost:
         self, business: str, provider: str, key: str, text: str, lead_id: int
     ) -> bool:
         return await self._tell_owner(self._businesses[business], provider, key, text, lead_id)
+
+    async def note_on_lead(
+        self, business: str, provider: str, lead_id: int, text: str, url: str | None
+    ) -> bool:
+        return await self._note_on_lead(self._businesses[business], provider, lead_id, text, url)
 
     async def state_get(self, plugin: str, business: str, key: str) -> JSON:
         value: JSON = await plugin_state.get(plugin, business, key)

@@ -84,6 +84,9 @@ class Hub:
                 business, to, body, reference
             ),
             tell_owner=self.tell_owner,
+            note_on_lead=lambda business, provider, lead_id, text, url: self.leads.note(
+                business, lead_id, text, url=url, actor=provider
+            ),
         )
         self.providers: dict[str, BusinessProviders] = {
             slug: build_providers(business, plugins, self.plugin_host)

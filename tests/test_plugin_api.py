@@ -286,3 +286,23 @@ async def test_lifecycle_hooks_get_a_hub_context(hub_dir):
     assert isinstance(context, hub.HubContext) and isinstance(later, hub.HubContext)
     assert slugs == ["acme"] and clock is app.clock
     assert not hasattr(context, "hub")
+
+
+async def test_a_plugin_notes_on_its_own_businesss_leads_only(hub_dir):
+    from hub.store.reads import LeadFilter
+    from hub.testing import business, in_process_hub, write_config
+
+    config = write_config(
+        hub_dir, {"acme": business(), "bee": business("Bee Electric", ["+15125550200"])}
+    )
+    async with in_process_hub(config) as kit:
+        await kit.post_call(id="call-1")
+        await kit.run_due_jobs()
+        [lead] = (await kit.hub.reads.leads(LeadFilter(business="acme"))).leads
+        acme_sink, bee_sink = kit.hub.sinks("acme")[0], kit.hub.sinks("bee")[0]
+        url = "https://app.hubspot.com/contacts/1/deal/99"
+        assert await acme_sink.context.note_on_lead(lead.id, "deal 99 created", url=url)
+        assert not await bee_sink.context.note_on_lead(lead.id, "not mine")
+        timeline = (await kit.hub.reads.lead_detail(lead.id)).timeline
+        notes = [(e.actor, e.detail) for e in timeline if e.kind == "note"]
+        assert notes == [("memory", {"text": "deal 99 created", "url": url})]
