@@ -315,7 +315,14 @@ class Business(_Strict):
 
 class WorkerSettings(_Strict):
     in_process: bool = Field(True, description="Run a worker inside `hub serve`")
-    concurrency: int = Field(8, ge=1, le=256)
+    concurrency: int = Field(8, ge=1, le=256, description="Jobs (texts...) run at once")
+    delivery_concurrency: int = Field(
+        32,
+        ge=1,
+        le=1024,
+        description="Deliveries to sinks run at once, apart from the other jobs: a slow or "
+        "failing service never holds up a text",
+    )
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease: float = Field(60.0, ge=1, description="Seconds a job is held before it is rescued")
 

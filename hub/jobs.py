@@ -82,6 +82,10 @@ class JobKind:
     max_attempts: int = 10
     backoff_base: float = 2.0
     backoff_cap: float = 3600.0
+    #: Jobs of one pool share its slots in a worker (``worker.concurrency``). The core's sink
+    #: deliveries run in a pool of their own (``worker.delivery_concurrency``), so a slow or
+    #: failing service never holds up a text.
+    pool: str = "jobs"
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1))

@@ -142,7 +142,14 @@ class Hub:
             for name, run in texts.items()
         ]
         kinds += [
-            JobKind(NOTIFY, bound(self.notifications.run), 10, backoff_base=10, backoff_cap=3600),
+            JobKind(
+                NOTIFY,
+                bound(self.notifications.run),
+                10,
+                backoff_base=10,
+                backoff_cap=3600,
+                pool="deliveries",
+            ),
             JobKind(PROCESS_REPLY, bound(self.replies.run_process_reply), max_attempts=5),
             JobKind(REMIND_OWNER, bound(self.followups.run_remind_owner), max_attempts=5),
             JobKind(SUMMARY, bound(self.followups.run_summary), max_attempts=5),
@@ -246,6 +253,7 @@ class Hub:
             self.job_kinds,
             self.clock,
             concurrency=settings.concurrency,
+            pools={"deliveries": settings.delivery_concurrency},
             poll_interval=settings.poll_interval,
             lease=settings.lease,
             rescue_interval=min(15.0, settings.lease / 2),

@@ -34,6 +34,7 @@ class Worker:
         clock: Clock,
         *,
         concurrency: int = 8,
+        pools: Mapping[str, int] | None = None,
         poll_interval: float = 1.0,
         lease: float = 60.0,
         rescue_interval: float = 15.0,
@@ -45,7 +46,9 @@ class Worker:
         #: What a handler of a kind gets as its first argument.
         self.context_for = context_for
         self.id = f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.concurrency = concurrency
+        #: Slots per pool (``JobKind.pool``); a pool not named gets ``concurrency``.
+        self.pools = {"jobs": concurrency, **(pools or {})}
+        self.concurrency = sum(self.pools.values())
         self.poll_interval = poll_interval
         self.lease_ms = int(lease * 1000)
         self.rescue_interval_ms = int(rescue_interval * 1000)
@@ -53,6 +56,7 @@ class Worker:
         self._handoff: list[int] = []
         self._adopted: list[ClaimedJob] = []
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._pool_of: dict[int, str] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -86,10 +90,21 @@ class Worker:
         """Run a job this process inserted already claimed (``lease_for_new_job``)."""
         if self._stopping:
             return  # its lease runs out and a worker rescues it
-        if len(self._running) < self.concurrency:
+        if self._free(self._pool(job.kind)) > 0:
             self._start(job)
         else:
             self._adopted.append(job)
+
+    def _pool(self, kind: str) -> str:
+        known = self.kinds.get(kind)
+        return known.pool if known is not None and known.pool in self.pools else "jobs"
+
+    def _free(self, pool: str) -> int:
+        running = sum(1 for name in self._pool_of.values() if name == pool)
+        return self.pools[pool] - running
+
+    def _has_room(self) -> bool:
+        return any(self._free(pool) > 0 for pool in self.pools)
 
     # -- running ----------------------------------------------------------------------------------
 
@@ -106,11 +121,12 @@ class Worker:
                 except Exception:
                     log.exception("claiming jobs failed; retrying in %.1fs", self.poll_interval)
                     claimed = 0
-                if claimed and len(self._running) < self.concurrency:
+                if claimed and self._has_room():
                     continue
                 if not self._stopping:  # stop() may have woken us while we were claiming
                     self._wake.clear()
-                if (self._handoff or self._adopted) and len(self._running) < self.concurrency:
+                startable = any(self._free(self._pool(job.kind)) > 0 for job in self._adopted)
+                if (self._handoff and self._has_room()) or startable:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
@@ -124,18 +140,31 @@ class Worker:
             rescued = await self.queue.rescue(now_ms=wall)
             if rescued:
                 log.warning("rescued %d job(s) whose worker stopped", rescued)
-        free = self.concurrency - len(self._running)
-        if free <= 0:
-            return 0
+        free = {pool: self._free(pool) for pool in self.pools}
         now, until = self.clock.now_ms(), wall + self.lease_ms
         jobs: list[ClaimedJob] = []
-        if self._adopted:
-            jobs, self._adopted = self._adopted[:free], self._adopted[free:]
-        elif self._handoff:
-            ids, self._handoff = self._handoff[:free], self._handoff[free:]
-            jobs = await self.queue.claim_ids(self.id, ids, now_ms=now, locked_until_ms=until)
-        else:
-            jobs = await self.queue.claim(self.id, free, now_ms=now, locked_until_ms=until)
+        waiting = []
+        for job in self._adopted:  # already claimed: they start as their pool has room
+            pool = self._pool(job.kind)
+            if free[pool] > 0:
+                free[pool] -= 1
+                jobs.append(job)
+            else:
+                waiting.append(job)
+        self._adopted = waiting
+        room = sum(max(slots, 0) for slots in free.values())
+        if self._handoff and room:
+            # Their kinds are not known before the claim: they may take a pool a little past
+            # its slots, never past the worker's.
+            ids, self._handoff = self._handoff[:room], self._handoff[room:]
+            jobs += await self.queue.claim_ids(self.id, ids, now_ms=now, locked_until_ms=until)
+        elif not self._handoff:
+            for pool, slots in free.items():
+                kinds = [name for name in self.kinds if self._pool(name) == pool]
+                if slots > 0 and kinds:
+                    jobs += await self.queue.claim(
+                        self.id, slots, now_ms=now, locked_until_ms=until, kinds=kinds
+                    )
         for job in jobs:
             self._start(job)
         return len(jobs)
@@ -143,12 +172,14 @@ class Worker:
     def _start(self, job: ClaimedJob) -> None:
         task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
         self._running[job.id] = task
+        self._pool_of[job.id] = self._pool(job.kind)
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         for job_id, running in list(self._running.items()):
             if running is task:
                 del self._running[job_id]
+                self._pool_of.pop(job_id, None)
         self._wake.set()
 
     async def _heartbeat(self) -> None:

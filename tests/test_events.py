@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -170,3 +171,48 @@ async def test_a_retried_event_carries_the_same_id_and_a_new_one_another(hub_dir
         assert len(others) == 2 and others[0] == others[1] != first  # the second caller's
         deliveries = await kit.recorded.lead_detail((await kit.recorded.lead("+15125550111")).id)
         assert [d.status for d in deliveries.deliveries] == ["delivered"]
+
+
+class StuckSink(hub.Sink[hub.ProviderConfig]):
+    """A service that answers nothing until the test lets it."""
+
+    name = "stuck"
+    release: ClassVar[asyncio.Event]
+    waiting: ClassVar[list[str]] = []
+
+    async def deliver(self, event: hub.Event) -> hub.DeliveryResult:
+        self.waiting.append(event.id)
+        await self.release.wait()
+        return hub.DeliveryResult.delivered()
+
+
+class StuckPlugin:
+    __name__ = "stuck"
+
+    @hub.hookimpl
+    def hub_register_sinks(self, register):
+        register(StuckSink)
+
+
+async def test_a_sink_that_hangs_never_holds_up_a_text(hub_dir):
+    """Deliveries run in a pool of their own: with one slot for each, texts still go out while
+    every delivery slot waits on a service that does not answer."""
+    from hub.testing import make_hub, running_hub
+    from hub.testing.memory import MemoryOutbox
+
+    StuckSink.release, StuckSink.waiting = asyncio.Event(), []
+    outbox = MemoryOutbox()
+    settings = business(sinks=[{"use": "stuck"}], text_back={"delay": 0})
+    worker = {"concurrency": 1, "delivery_concurrency": 1, "poll_interval": 0.05}
+    app = make_hub(
+        write_config(hub_dir, {"acme": settings}, worker=worker),
+        extra_plugins=[StuckPlugin()],
+        outbox=outbox,
+    )
+    async with running_hub(app) as served:
+        for index in range(3):
+            await served.post_call(id=f"call-{index}", **{"from": f"+1512555012{index}"})
+        await served.wait_for(lambda: len(outbox.texts) == 3)
+        assert len(StuckSink.waiting) == 1  # the one delivery slot, still waiting
+        StuckSink.release.set()
+        await served.wait_for(lambda: len(StuckSink.waiting) == 3)

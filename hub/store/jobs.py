@@ -29,18 +29,19 @@ _CLAIM_SET = (
     "UPDATE hub_job SET state = 'running', locked_by = {}, attempt = attempt + 1,"
     " locked_until_ms = {}"
 )
-_PICK = (
-    "SELECT id FROM hub_job WHERE state = 'available' AND run_at_ms <= {}"
-    " ORDER BY priority DESC, run_at_ms, id LIMIT {}"
-)
-CLAIM = Sql(
-    f"{_CLAIM_SET} WHERE id IN ({_PICK}) {_RETURNING}",
-    postgres=f"{_CLAIM_SET} WHERE id IN ({_PICK} FOR UPDATE SKIP LOCKED) {_RETURNING}",
-)
 # Lists of ids or keys are one value: a JSON array on SQLite, an array on PostgreSQL.
 _IDS = "IN (SELECT value FROM json_each({}))"
 _PG_IDS = "= ANY(CAST({} AS BIGINT[]))"
 _PG_KEYS = "= ANY(CAST({} AS TEXT[]))"
+_PICK = (
+    "SELECT id FROM hub_job WHERE state = 'available' AND run_at_ms <= {} AND kind {kinds}"
+    " ORDER BY priority DESC, run_at_ms, id LIMIT {}"
+)
+CLAIM = Sql(
+    f"{_CLAIM_SET} WHERE id IN ({_PICK.replace('{kinds}', _IDS)}) {_RETURNING}",
+    postgres=f"{_CLAIM_SET} WHERE id IN ({_PICK.replace('{kinds}', _PG_KEYS)}"
+    f" FOR UPDATE SKIP LOCKED) {_RETURNING}",
+)
 CLAIM_IDS = Sql(
     f"{_CLAIM_SET} WHERE state = 'available' AND run_at_ms <= {{}} AND id {_IDS} {_RETURNING}",
     postgres=f"{_CLAIM_SET} WHERE state = 'available' AND run_at_ms <= {{}} AND id {_PG_IDS}"
@@ -202,12 +203,20 @@ class JobQueue:
         return len(rows)
 
     async def claim(
-        self, worker_id: str, limit: int, *, now_ms: int, locked_until_ms: int
+        self,
+        worker_id: str,
+        limit: int,
+        *,
+        now_ms: int,
+        locked_until_ms: int,
+        kinds: Sequence[str] | None = None,
     ) -> list[ClaimedJob]:
-        """Claim up to ``limit`` jobs due at ``now_ms``, highest priority and oldest first,
-        leased until ``locked_until_ms`` (wall-clock time: see ``rescue``)."""
+        """Claim up to ``limit`` jobs of ``kinds`` (default: every kind this queue knows) due
+        at ``now_ms``, highest priority and oldest first, leased until ``locked_until_ms``
+        (wall-clock time: see ``rescue``)."""
+        names = self._list(sorted(self.kinds if kinds is None else kinds))
         rows = await self.db.fetch(
-            CLAIM.bind(self.dialect, worker_id, locked_until_ms, now_ms, limit)
+            CLAIM.bind(self.dialect, worker_id, locked_until_ms, now_ms, names, limit)
         )
         return [self._claimed(row, worker_id) for row in rows]
 
