@@ -244,6 +244,36 @@ NumberItem = Annotated[
 ]
 
 
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+class FormSettings(_Strict):
+    """The business's web form (``POST /forms/{business}``); without this section it has
+    none."""
+
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Sites whose pages may post the form, as origins (https://www.acme.com);"
+        " a post naming another origin is refused",
+    )
+    per_ip_per_hour: int = Field(
+        10, ge=1, le=10_000, description="Most submissions one address may make in an hour"
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            origin = origin.strip().rstrip("/").lower()
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://www.example.com (no path)"
+                )
+            origins.append(origin)
+        return origins
+
+
 def _is_hours(value: dict[str, Any]) -> bool:
     try:
         OpeningHours.parse(value)
@@ -293,6 +323,9 @@ class Business(_Strict):
     )
     services: dict[str, list[str]] = Field(
         default_factory=dict, description="Service catalog: name → synonyms"
+    )
+    forms: FormSettings | None = Field(
+        None, description="The business's web form (POST /forms/{business}); none without it"
     )
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -387,6 +420,12 @@ def own_numbers(businesses: Iterable[Business]) -> frozenset[str]:
     )
 
 
+class ApiSettings(_Strict):
+    requests_per_minute: int = Field(
+        120, ge=1, le=100_000, description="Most API requests one token may make in a minute"
+    )
+
+
 class HubConfig(_Strict):
     database: str = Field(
         DEFAULT_DATABASE,
@@ -400,6 +439,7 @@ class HubConfig(_Strict):
         None, description="Directory of templates overriding the defaults"
     )
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     include: list[str] = Field(default_factory=list, description="More files with `businesses:`")
     defaults: dict[str, Any] = Field(
         default_factory=dict, description="Settings every business inherits"
