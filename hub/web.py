@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from hub.api import api_app
 from hub.exceptions import Refused
 from hub.runtime import Hub
+from hub.webforms import WebForms
 
 log = logging.getLogger("hub.web")
 
@@ -121,6 +122,7 @@ def create_app(hub: Hub) -> Starlette:
             Route("/readyz", readyz),
             Route("/hooks/{business}/{plugin}/{rest:path}", HookDispatcher(hub)),
             # After the webhooks: a webhook never walks the routes below.
+            *WebForms(hub).routes(),
             Mount("/api/v1", app=api_app(hub)),
         ],
         exception_handlers={Refused: refused},
