@@ -823,7 +823,7 @@ def leads_reply(config_path: Path | None, lead_id: int, text: str) -> None:
 
 @main.group("tokens")
 def tokens_group() -> None:
-    """Create, list and revoke tokens for the JSON API (/api/v1)."""
+    """Create, list and revoke tokens for the API (/api/v1)."""
 
 
 @tokens_group.command("create")
@@ -838,9 +838,9 @@ def tokens_group() -> None:
 )
 @click.option("--name", required=True, help="What the token is for (shown on the timeline)")
 def tokens_create(config_path: Path | None, businesses: tuple[str, ...], name: str) -> None:
-    """Create an API token and print it, once: only its hash is kept.
+    """Create an API token and print it (only once).
 
-    Send it as `Authorization: Bearer TOKEN`. It sees only the businesses named.
+    Only its hash is kept. Send it as `Authorization: Bearer TOKEN`. It sees only the businesses named.
     """
     from hub.store import tokens
 
@@ -885,7 +885,9 @@ def tokens_list(config_path: Path | None) -> None:
 @config_option
 @click.argument("token_id", type=int)
 def tokens_revoke(config_path: Path | None, token_id: int) -> None:
-    """Revoke API token TOKEN_ID (from `hub tokens list`): it stops working at once."""
+    """Revoke API token TOKEN_ID: it stops working at once.
+
+    TOKEN_ID is the ID `hub tokens list` shows."""
     from hub.store import tokens
 
     hub = _hub(config_path)
