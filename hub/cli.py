@@ -840,7 +840,8 @@ def tokens_group() -> None:
 def tokens_create(config_path: Path | None, businesses: tuple[str, ...], name: str) -> None:
     """Create an API token and print it (only once).
 
-    Only its hash is kept. Send it as `Authorization: Bearer TOKEN`. It sees only the businesses named.
+    Only its hash is kept. Send it as `Authorization: Bearer TOKEN`; it sees only the
+    businesses named.
     """
     from hub.store import tokens
 

@@ -125,7 +125,9 @@ for _time in _TIMES:
     _postgres_list = _postgres_list.replace(
         f"(CAST({{}} AS TEXT) IS NULL OR {_time}", f"(CAST({{}} AS TIMESTAMPTZ) IS NULL OR {_time}"
     )
-LIST = Sql(_LIST.format(columns=view_columns("sqlite"), in_list=_IN_SQLITE), postgres=_postgres_list)
+LIST = Sql(
+    _LIST.format(columns=view_columns("sqlite"), in_list=_IN_SQLITE), postgres=_postgres_list
+)
 _COUNTS = (
     "SELECT l.status, COUNT(*) AS leads, COALESCE(SUM(l.call_count), 0) AS calls,"
     " COALESCE(SUM((SELECT COUNT(*) FROM hub_message m WHERE m.business = l.business"
