@@ -150,7 +150,9 @@ class Calls:
         skipped = call["skipped_reason"]
         caller = None
         if customer is not None and skipped is None:
-            caller = yield from calls.attach_caller(dialect, business.slug, customer, call["at"])
+            caller = yield from calls.attach_caller(
+                dialect, business.slug, customer, call["at"], business.source_of(call["called"])
+            )
             if caller.opted_out:
                 skipped = "opted_out"
             elif _in_cooldown(business, caller.last_text_back_at, call["at"]):

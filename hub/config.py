@@ -28,8 +28,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -74,9 +76,12 @@ class ConfigError(Exception):
 
 
 def format_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
-    """``("businesses", "acme", "sinks", 1, "port")`` → ``businesses.acme.sinks[1].port``."""
+    """``("businesses", "acme", "sinks", 1, "port")`` → ``businesses.acme.sinks[1].port``.
+    A union's tag (``~plain``) is the model's, not part of what the user wrote: left out."""
     text = ""
     for part in loc:
+        if isinstance(part, str) and part.startswith("~"):
+            continue
         if isinstance(part, int):
             text += f"[{part}]"
         else:
@@ -218,6 +223,57 @@ class FollowUps(_Strict):
     )
 
 
+class NumberEntry(_Strict):
+    """A business number with the campaign or place it stands for: a tracking number tells
+    which ad or location was called (``{number: "+1...", source: "Google Ads"}``)."""
+
+    number: E164 = Field(description="The number customers call (E.164)")
+    source: str = Field(
+        min_length=1, max_length=64, description="Where callers found it: an ad, a listing, a van"
+    )
+
+
+def _number_kind(value: Any) -> str:
+    return "~labelled" if isinstance(value, Mapping | NumberEntry) else "~plain"
+
+
+#: One of ``numbers``: a plain E.164 string, or a mapping with its source.
+NumberItem = Annotated[
+    Annotated[E164, Tag("~plain")] | Annotated[NumberEntry, Tag("~labelled")],
+    Discriminator(_number_kind),
+]
+
+
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+class FormSettings(_Strict):
+    """The business's web form (``POST /forms/{business}``); without this section it has
+    none."""
+
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Sites whose pages may post the form, as origins (https://www.acme.com);"
+        " a post naming another origin is refused",
+    )
+    per_ip_per_hour: int = Field(
+        10, ge=1, le=10_000, description="Most submissions one address may make in an hour"
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for origin in value:
+            origin = origin.strip().rstrip("/").lower()
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://www.example.com (no path)"
+                )
+            origins.append(origin)
+        return origins
+
+
 def _is_hours(value: dict[str, Any]) -> bool:
     try:
         OpeningHours.parse(value)
@@ -234,7 +290,15 @@ class Business(_Strict):
     slug: str = Field(description="Set from the key under `businesses:`")
     name: str = Field(min_length=1, max_length=120)
     timezone: str = Field(description="IANA timezone, e.g. America/Chicago")
-    numbers: list[E164] = Field(min_length=1, description="The numbers customers call (E.164)")
+    if TYPE_CHECKING:
+        #: After validation always plain E.164 strings; their sources are in ``sources``.
+        numbers: list[str]
+    else:
+        numbers: list[NumberItem] = Field(
+            min_length=1,
+            description="The numbers customers call (E.164), each a string or"
+            " {number, source} to tell which campaign or location a call came through",
+        )
     hours: dict[str, str | list[str] | None] = Field(
         default_factory=dict,
         description=(
@@ -260,6 +324,31 @@ class Business(_Strict):
     services: dict[str, list[str]] = Field(
         default_factory=dict, description="Service catalog: name → synonyms"
     )
+    forms: FormSettings | None = Field(
+        None, description="The business's web form (POST /forms/{business}); none without it"
+    )
+
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _split_sources(self) -> Business:
+        """Plain strings in ``numbers`` everywhere the hub compares or sends from a number;
+        the labels aside, in ``sources``."""
+        items: list[Any] = list(self.numbers)
+        self._sources = {
+            item.number: item.source for item in items if isinstance(item, NumberEntry)
+        }
+        self.numbers = [item.number if isinstance(item, NumberEntry) else item for item in items]
+        return self
+
+    @property
+    def sources(self) -> Mapping[str, str]:
+        """Each labelled number's source (``{"+15125550101": "Google Ads"}``)."""
+        return self._sources
+
+    def source_of(self, number: str | None) -> str | None:
+        """The source of one of the business's numbers, if it has one."""
+        return self._sources.get(number) if number else None
 
     @field_validator("timezone")
     @classmethod
@@ -338,6 +427,12 @@ def own_numbers(businesses: Iterable[Business]) -> frozenset[str]:
     )
 
 
+class ApiSettings(_Strict):
+    requests_per_minute: int = Field(
+        120, ge=1, le=100_000, description="Most API requests one token may make in a minute"
+    )
+
+
 class HubConfig(_Strict):
     database: str = Field(
         DEFAULT_DATABASE,
@@ -351,6 +446,7 @@ class HubConfig(_Strict):
         None, description="Directory of templates overriding the defaults"
     )
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     include: list[str] = Field(default_factory=list, description="More files with `businesses:`")
     defaults: dict[str, Any] = Field(
         default_factory=dict, description="Settings every business inherits"

@@ -80,7 +80,9 @@ class Inbound:
         try:
             async with self.db.transaction() as uow:
                 await contacts.record_event(uow, provider, event_key)
-                lead, created = await leads.open_lead(uow, business.slug, sender)
+                lead, created = await leads.open_lead(
+                    uow, business.slug, sender, business.source_of(recipient)
+                )
                 message = await messages.insert_inbound(
                     uow,
                     business=business.slug,

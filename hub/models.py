@@ -76,6 +76,9 @@ class Lead(Model):
     closed_at = fields.DatetimeField(null=True)
     #: Bumped by every change (``hub.store.leads.change_lead``), so readers can order updates.
     version = fields.IntField(default=0, db_default=0)
+    #: Where the customer came from: the called number's label, or ``web form``.
+    source = fields.CharField(max_length=64, null=True)
+    email = fields.CharField(max_length=254, null=True)
 
     class Meta:
         table = "hub_lead"
@@ -269,3 +272,19 @@ class PluginStateEntry(Model):
     class Meta:
         table = "hub_plugin_state"
         unique_together = (("plugin", "business", "key"),)
+
+
+class ApiToken(Model):
+    """A token for the JSON API (``hub tokens create``): only its SHA-256 is kept, so a copy
+    of the database gives no access; it sees only its ``businesses``."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    #: Hex SHA-256 of the token (a high-entropy random string: no salt or slow hash needed).
+    token_hash = fields.CharField(max_length=64, unique=True)
+    businesses = fields.JSONField[list[str]](default=list)
+    created_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hub_api_token"

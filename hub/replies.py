@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from hub.clock import Clock
@@ -78,20 +79,26 @@ class Replies:
     async def _parse(
         self, business: Business, message: Message
     ) -> tuple[ParsedReply, dict[str, str]]:
-        """The chain: each parser fills what the earlier ones left empty."""
+        return await self.parse(business, message.body, message.created_at, f"message {message.id}")
+
+    async def parse(
+        self, business: Business, text: str, received_at: datetime, what: str = "a text"
+    ) -> tuple[ParsedReply, dict[str, str]]:
+        """Run the business's parser chain over ``text`` (each parser fills what the earlier
+        ones left empty): what it found, and which parser found each field."""
         context = ParseContext(
             business=business.slug,
             timezone=business.timezone,
-            received_at=business.local_time(message.created_at),
+            received_at=business.local_time(received_at),
             services={name: tuple(words) for name, words in business.services.items()},
         )
         found = ParsedReply()
         sources: dict[str, str] = {}
         for parser in self.parsers(business.slug):
             try:
-                parsed = await parser.parse(message.body, context)
+                parsed = await parser.parse(text, context)
             except Exception:
-                log.exception("reply parser %r failed on message %d", parser.name, message.id)
+                log.exception("reply parser %r failed on %s", parser.name, what)
                 continue
             merged = parsed.merged_over(found)
             for field in (*LEAD_FIELDS, "callback"):

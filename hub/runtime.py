@@ -22,6 +22,7 @@ from hub.config import Business, HubConfig, load_config, own_numbers
 from hub.context import HubContext, JobContext
 from hub.delivery_reports import DeliveryReports
 from hub.followups import FollowUps
+from hub.forms import PROCESS_FORM, FormLeads
 from hub.inbound import Inbound
 from hub.jobs import ClaimedJob, JobKind
 from hub.keys import (
@@ -117,6 +118,10 @@ class Hub:
             db, jobs, clock, templates, businesses, self.texting, self.notifications,
             self.followups, self.leads,
         )  # fmt: skip
+        self.forms = FormLeads(
+            db, jobs, clock, businesses, self.leads, self.replies, self.notifications,
+            self.followups, self.outbound,
+        )  # fmt: skip
         self._register_core_jobs()
         self.started = False
 
@@ -153,6 +158,7 @@ class Hub:
             JobKind(PROCESS_REPLY, bound(self.replies.run_process_reply), max_attempts=5),
             JobKind(REMIND_OWNER, bound(self.followups.run_remind_owner), max_attempts=5),
             JobKind(SUMMARY, bound(self.followups.run_summary), max_attempts=5),
+            JobKind(PROCESS_FORM, bound(self.forms.run_process_form), max_attempts=5),
         ]
         for kind in kinds:
             self.job_kinds[kind.name] = kind

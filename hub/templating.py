@@ -122,6 +122,7 @@ SMS_TEMPLATES = {
     "sms/owner_alert.txt": False,
     "sms/owner_notify.txt": False,
     "sms/staff_reply.txt": True,
+    "sms/form_thanks.txt": True,
 }
 NOTIFY_TEMPLATES = (
     "notify/new_lead.txt",

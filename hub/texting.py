@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from hub.clock import Clock, to_ms
@@ -38,6 +40,15 @@ AfterSend = Callable[[SendState, bool, "str | None"], Script[None]]
 
 #: Texts that answer the customer's own message go out at once, quiet hours or not.
 _ANSWERS = frozenset({"help", "opt_out_confirmation", "opt_in_confirmation"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """What would become of a text to a customer queued now: ``refused`` says why it would not
+    be sent; ``held_until`` when quiet hours hold it. The send re-checks all of it."""
+
+    refused: str | None = None
+    held_until: datetime | None = None
 
 
 class Texting:
@@ -205,6 +216,27 @@ class Texting:
                 until_ms=to_ms(allowed),
             )
         return "it is quiet hours where they are"
+
+    async def outlook(self, business: Business, phone: str) -> Outlook:
+        """Before queueing a person's text to a customer (a staff reply from the CLI or the
+        API): whether the rules ``send_text`` applies would refuse it, and why, so the person
+        hears it now rather than find a skipped text later."""
+        if phone in self.own_numbers:
+            return Outlook("it is a number this hub uses")
+        issue = await contacts.reachability(business.slug, phone)
+        if issue == RecipientIssue.OPTED_OUT:
+            return Outlook("they opted out of texts")
+        if issue == RecipientIssue.CANNOT_RECEIVE:
+            return Outlook("their number cannot receive texts")
+        if not business.quiet_hours.enabled:
+            return Outlook()
+        now = self.clock.now()
+        allowed = business.quiet.next_allowed(now, phone, business.timezone)
+        if allowed == now:
+            return Outlook()
+        if business.quiet_hours.outside == "hold" and allowed is not None:
+            return Outlook(held_until=allowed)
+        return Outlook("it is quiet hours where they are")
 
     async def send(
         self, business: Business, sms: OutboundSms

@@ -39,6 +39,11 @@ class LeadView:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     closed_at: datetime | None = None
+    #: Where the customer came from: the label of the number they called or texted
+    #: (``numbers: [{number, source}]``), or ``web form``.
+    source: str | None = None
+    #: The customer's email, when they gave one (a web form).
+    email: str | None = None
 
     @property
     def phone(self) -> str:

@@ -14,11 +14,13 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, Router
+from starlette.routing import Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
+from hub.api import api_app
 from hub.exceptions import Refused
 from hub.runtime import Hub
+from hub.webforms import WebForms
 
 log = logging.getLogger("hub.web")
 
@@ -119,6 +121,9 @@ def create_app(hub: Hub) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/hooks/{business}/{plugin}/{rest:path}", HookDispatcher(hub)),
+            # After the webhooks: a webhook never walks the routes below.
+            *WebForms(hub).routes(),
+            Mount("/api/v1", app=api_app(hub)),
         ],
         exception_handlers={Refused: refused},
         lifespan=lifespan,

@@ -28,10 +28,12 @@ ATTACH_CONTACT = Sql(
 )
 ATTACH_LEAD = Sql(
     "INSERT INTO hub_lead (business, contact_id, phone, status, open_key, call_count,"
-    " first_call_at, last_call_at, created_at, updated_at, version)"
-    " VALUES ({}, {}, {}, 'new', {}, 1, {}, {}, {}, {}, 0)"
+    " first_call_at, last_call_at, created_at, updated_at, version, source)"
+    " VALUES ({}, {}, {}, 'new', {}, 1, {}, {}, {}, {}, 0, {})"
     " ON CONFLICT (open_key) DO UPDATE SET call_count = hub_lead.call_count + 1,"
     " first_call_at = COALESCE(hub_lead.first_call_at, excluded.first_call_at),"
+    # The source that brought the lead in stays; a lead without one takes this call's.
+    " source = COALESCE(hub_lead.source, excluded.source),"
     " last_call_at = excluded.last_call_at, updated_at = excluded.updated_at"
     # A new row is the only one whose creation is this call's own moment.
     " RETURNING id, version, created_at = updated_at AS created"
@@ -60,13 +62,15 @@ class CallerRow:
     lead_version: int = 0
 
 
-def attach_caller(dialect: str, business: str, phone: str, at: datetime) -> Script[CallerRow]:
+def attach_caller(
+    dialect: str, business: str, phone: str, at: datetime, source: str | None = None
+) -> Script[CallerRow]:
     """The caller's contact and open lead, created if missing, with this call counted, and
     whether they opted out: two statements, whoever else is inserting the same caller at the
-    same moment."""
+    same moment. ``source`` (the called number's label) goes on a lead that has none."""
     [contact] = yield ATTACH_CONTACT.bind(dialect, business, phone, at)
     [lead] = yield ATTACH_LEAD.bind(
-        dialect, business, contact["id"], phone, f"{business}:{phone}", at, at, at, at
+        dialect, business, contact["id"], phone, f"{business}:{phone}", at, at, at, at, source
     )
     return CallerRow(
         contact["id"],

@@ -22,7 +22,7 @@ INSERT_EVENT = Sql(
 VIEW_COLUMNS = (
     "l.id, l.business, l.status, l.phone, l.call_count, l.first_call_at, l.last_call_at,"
     " l.name, l.service, l.zip, l.urgency, l.callback_start, l.callback_end, l.version,"
-    " l.created_at, l.updated_at, l.closed_at,"
+    " l.created_at, l.updated_at, l.closed_at, l.source, l.email,"
     " (SELECT c.outcome FROM hub_call c WHERE c.lead_id = l.id"
     "   ORDER BY c.at DESC, c.id DESC LIMIT 1) AS last_outcome,"
     " (SELECT c.after_hours FROM hub_call c WHERE c.lead_id = l.id"
@@ -94,6 +94,8 @@ def lead_view(row: dict[str, Any], business_name: str) -> LeadView:
         created_at=_timestamp(row["created_at"]),
         updated_at=_timestamp(row["updated_at"]),
         closed_at=_timestamp(row["closed_at"]),
+        source=row["source"],
+        email=row["email"],
     )
 
 
@@ -127,9 +129,11 @@ async def get_open(business: str, phone: str) -> Lead | None:
     return await Lead.get_or_none(open_key=open_key(business, phone))
 
 
-async def open_lead(uow: UnitOfWork, business: str, phone: str) -> tuple[Lead, bool]:
+async def open_lead(
+    uow: UnitOfWork, business: str, phone: str, source: str | None = None
+) -> tuple[Lead, bool]:
     """The caller's open lead with this business (and whether it is new), created with its
-    contact if there is none.
+    contact if there is none (with ``source``, where the customer came from).
 
     ``get_or_create`` inserts inside a savepoint and re-reads on a unique violation, so two
     webhooks racing for the same new caller on PostgreSQL end with one lead, not an error.
@@ -138,13 +142,13 @@ async def open_lead(uow: UnitOfWork, business: str, phone: str) -> tuple[Lead, b
     contact, _ = await Contact.get_or_create(business=business, phone=phone, using_db=tx)
     return await Lead.get_or_create(
         open_key=open_key(business, phone),
-        defaults={"business": business, "contact_id": contact.id, "phone": phone},
+        defaults={"business": business, "contact_id": contact.id, "phone": phone, "source": source},
         using_db=tx,
     )
 
 
 #: What ``change_lead`` may change besides the status.
-FIELDS = ("name", "service", "zip", "urgency", "callback_start", "callback_end")
+FIELDS = ("name", "service", "zip", "urgency", "callback_start", "callback_end", "email")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,18 @@ from hub.views import CallView, LeadView
 @dataclass(frozen=True, slots=True)
 class LeadFilter:
     """Which leads: every condition given must hold. ``text`` matches the caller's number,
-    name, service or ZIP (case-insensitive, anywhere in them)."""
+    name, service or ZIP (case-insensitive, anywhere in them). ``businesses`` is a scope (a
+    token's or a user's businesses): only leads of these, whatever else is asked. ``since``
+    and ``until`` bound the last activity (``updated_at``), ``until`` excluded."""
 
     business: str | None = None
     status: str | None = None
     since: datetime | None = None
     text: str | None = None
+    businesses: frozenset[str] | None = None
+    urgency: str | None = None
+    until: datetime | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,21 +108,25 @@ _LIST = (
     " AND ({{}} IS NULL OR l.updated_at >= {{}})"
     " AND ({{}} IS NULL OR LOWER(l.phone) LIKE {{}} OR LOWER(COALESCE(l.name, '')) LIKE {{}}"
     "   OR LOWER(COALESCE(l.service, '')) LIKE {{}} OR COALESCE(l.zip, '') LIKE {{}})"
+    " AND ({{}} IS NULL OR l.business IN ({in_list}))"
+    " AND ({{}} IS NULL OR l.urgency = {{}}) AND ({{}} IS NULL OR l.updated_at < {{}})"
+    " AND ({{}} IS NULL OR l.source = {{}})"
     " AND ({{}} IS NULL OR l.updated_at < {{}} OR (l.updated_at = {{}} AND l.id < {{}}))"
     " ORDER BY l.updated_at DESC, l.id DESC LIMIT {{}}"
 )
-LIST = Sql(
-    _LIST.format(columns=view_columns("sqlite")),
-    postgres=_LIST.format(columns=view_columns("postgres"))
-    .replace("({} IS NULL", "(CAST({} AS TEXT) IS NULL")
-    .replace(
-        "(CAST({} AS TEXT) IS NULL OR l.updated_at >=",
-        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at >=",
+#: A JSON array of strings as rows, for ``IN``: one statement whatever the scope's size.
+_IN_SQLITE = "SELECT value FROM json_each({})"
+_IN_POSTGRES = "SELECT json_array_elements_text(CAST({} AS JSON))"
+_TIMES = ("l.updated_at >=", "l.updated_at <")
+_postgres_list = _LIST.format(columns=view_columns("postgres"), in_list=_IN_POSTGRES).replace(
+    "({} IS NULL", "(CAST({} AS TEXT) IS NULL"
+)
+for _time in _TIMES:
+    _postgres_list = _postgres_list.replace(
+        f"(CAST({{}} AS TEXT) IS NULL OR {_time}", f"(CAST({{}} AS TIMESTAMPTZ) IS NULL OR {_time}"
     )
-    .replace(
-        "(CAST({} AS TEXT) IS NULL OR l.updated_at <",
-        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at <",
-    ),
+LIST = Sql(
+    _LIST.format(columns=view_columns("sqlite"), in_list=_IN_SQLITE), postgres=_postgres_list
 )
 _COUNTS = (
     "SELECT l.status, COUNT(*) AS leads, COALESCE(SUM(l.call_count), 0) AS calls,"
@@ -165,12 +175,16 @@ class Reads:
         """Leads matching ``where``, most recently updated first, ``limit`` at a time."""
         after_at, after_id = _decode_cursor(cursor) if cursor else (None, 0)
         like = f"%{where.text.lower()}%" if where.text else None
+        scope = json.dumps(sorted(where.businesses)) if where.businesses is not None else None
         rows = await self.db.fetch(
             LIST.bind(
                 self.db.dialect,
                 where.business, where.business, where.status, where.status,
                 where.since, where.since,
                 like, like, like, like, like,
+                scope, scope,
+                where.urgency, where.urgency, where.until, where.until,
+                where.source, where.source,
                 after_at, after_at, after_at, after_id,
                 limit + 1,
             )
