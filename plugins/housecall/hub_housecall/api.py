@@ -133,8 +133,8 @@ class HousecallApi:
         if status == 401:
             return HousecallError.failed(
                 "Housecall Pro refused the API key (401): it was deleted, regenerated or "
-                "mistyped. Make a new one in Housecall Pro (App Store → API Key Management) "
-                "and put it in hub.yaml's api_key",
+                "mistyped. Make a new one in Housecall Pro's settings (API keys) and put it "
+                "in hub.yaml's api_key",
                 auth=True,
             )
         if status == 403:

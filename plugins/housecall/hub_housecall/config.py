@@ -13,8 +13,8 @@ import hub
 class HousecallConfig(hub.ProviderConfig):
     api_key: SecretStr = Field(
         min_length=8,
-        description="A Housecall Pro API key (App Store → API Key Management; the API needs the "
-        "MAX plan); write {$env: HOUSECALL_API_KEY}",
+        description="A Housecall Pro API key (made in its settings; the API needs the MAX plan); "
+        "write {$env: HOUSECALL_API_KEY}",
     )
     api_base_url: str = Field(
         "https://api.housecallpro.com", description="Housecall Pro's API base URL (tests: a fake)"

@@ -189,7 +189,10 @@ class TestHousecallSink(SinkContract):
         sink = await make_sink()
         fake_housecall.revoke(fake_housecall.api_key)
         result = await sink.deliver(event())
-        assert result.status == DeliveryStatus.FAILED and "API Key Management" in result.error
+        assert (
+            result.status == DeliveryStatus.FAILED
+            and "put it in hub.yaml's api_key" in result.error
+        )
         for shown in (result.error, repr(sink), repr(sink.config), str(sink.config)):
             assert fake_housecall.api_key not in shown
         assert len(fake_housecall.requests) == 1
