@@ -37,3 +37,18 @@ def test_wrong_settings_are_refused_with_their_path(
     assert path == f"businesses.acme.sinks[0].{where}"
     assert expected in message
     assert fake_housecall.api_key not in message
+
+
+def test_the_readmes_hub_yaml_loads(hub_dir, monkeypatch):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    sinks = yaml.load(block, Loader=yaml.BaseLoader)["businesses"]["acme"]["sinks"]  # `on` stays
+    assert sinks[1]["api_key"] == {"$env": "HOUSECALL_API_KEY"}
+    monkeypatch.setenv("HOUSECALL_API_KEY", "0123456789abcdef")
+    settings = business(sinks=sinks, sms_sender={"use": "console"})
+    assert config_issues(write_config(hub_dir, {"acme": settings})) == []

@@ -201,3 +201,28 @@ class TestHousecallSink(SinkContract):
         fake_housecall.plan_has_api = False
         result = await (await make_sink()).deliver(event())
         assert result.status == DeliveryStatus.FAILED and "MAX plan" in result.error
+
+
+async def test_businesses_on_one_key_share_its_limits(hub_dir, fake_housecall):
+    sinks = [housecall_sink(fake_housecall)]
+    config = write_config(
+        hub_dir,
+        {
+            "acme": business(sinks=sinks),
+            "bee": business("Bee Electric", ["+15125550200"], sinks=sinks),
+        },
+    )
+    fake_housecall.script(
+        ScriptedResponse(
+            status=429,
+            body={"error": {"message": "Too many requests"}},
+            headers={"Retry-After": "20"},
+        )
+    )
+    async with in_process_hub(config) as kit:
+        acme, bee = kit.hub.sinks("acme")[0], kit.hub.sinks("bee")[0]
+        assert (await acme.deliver(event())).status == DeliveryStatus.RETRY
+        held = await bee.deliver(event(lead_id=8))
+        assert held.status == DeliveryStatus.RETRY and len(fake_housecall.requests) == 1
+        kit.clock.advance(20)
+        assert (await bee.deliver(event(lead_id=8))).status == DeliveryStatus.DELIVERED

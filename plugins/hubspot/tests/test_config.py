@@ -70,3 +70,18 @@ def test_hub_schema_describes_every_setting():
     for name in ("token", "api_version", "pipeline", "stages", "owner_id", "portal_id"):
         assert name in text
     assert "2026-03" in text
+
+
+def test_the_readmes_hub_yaml_loads(hub_dir, monkeypatch):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    sinks = yaml.load(block, Loader=yaml.BaseLoader)["businesses"]["acme"]["sinks"]  # `on` stays
+    assert sinks[1]["token"] == {"$env": "HUBSPOT_TOKEN"}
+    monkeypatch.setenv("HUBSPOT_TOKEN", "pat-na1-from-the-environment")
+    settings = business(sinks=sinks, sms_sender={"use": "console"})
+    assert config_issues(write_config(hub_dir, {"acme": settings})) == []

@@ -297,3 +297,24 @@ class TestHubSpotSink(SinkContract):
         await sink.deliver(event(lead_id=2))
         assert len(fake_hubspot.requests_to("/account-info")) == 1
         assert await sink.context.state.get("portal") == PORTAL_ID
+
+
+async def test_businesses_on_one_token_share_its_limits(hub_dir, fake_hubspot):
+    sinks = [hubspot_sink(fake_hubspot, requests_per_10s=3)]
+    config = write_config(
+        hub_dir,
+        {
+            "acme": business(sinks=sinks),
+            "bee": business("Bee Electric", ["+15125550200"], sinks=sinks),
+        },
+    )
+    async with in_process_hub(config) as kit:
+        fake_hubspot.clock = lambda: kit.clock.now().timestamp()
+        acme, bee = kit.hub.sinks("acme")[0], kit.hub.sinks("bee")[0]
+        assert (await acme.deliver(event())).status == DeliveryStatus.DELIVERED  # 3 requests
+        held = await bee.deliver(event(lead_id=8))
+        assert held.status == DeliveryStatus.RETRY and len(fake_hubspot.requests) == 3
+        kit.clock.advance(held.retry_after)
+        assert (await bee.deliver(event(lead_id=8))).status == DeliveryStatus.DELIVERED
+    # One HubSpot account: bee's search found the contact acme made for the same caller.
+    assert len(fake_hubspot.contacts()) == 1 and len(fake_hubspot.deals()) == 2
