@@ -143,10 +143,13 @@ class PluginState:
         return await self._runtime.state_get(self.plugin, self.business, self._key(key))
 
     async def set(self, key: str, value: JSON) -> None:
+        """Set ``key``; ``None`` unsets it."""
         await self._runtime.state_set(self.plugin, self.business, self._key(key), value)
 
     async def compare_and_set(self, key: str, expected: JSON, new: JSON) -> bool:
-        """Set ``key`` to ``new`` if it holds ``expected`` (``None``: not set); ``True`` if so."""
+        """Set ``key`` to ``new`` if it holds ``expected``; ``True`` if so. ``None`` means "not
+        set" on both sides: ``compare_and_set(key, mark, None)`` deletes ``key`` if it still
+        holds ``mark``."""
         return await self._runtime.state_compare_and_set(
             self.plugin, self.business, self._key(key), expected, new
         )

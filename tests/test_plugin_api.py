@@ -230,6 +230,14 @@ async def plugin_state_round_trips(app) -> None:
         assert await crm.compare_and_set("value", {"id": "7"}, "done")
         assert await crm.compare_and_set("value", "done", "123")
         assert await crm.get("value") == "123"
+        # None is "not set" on both sides: a compare-and-set to None deletes, if unchanged.
+        assert not await crm.compare_and_set("value", "124", None)
+        assert await crm.compare_and_set("value", "123", None)
+        assert await crm.get("value") is None and not await crm.delete("value")
+        assert await crm.compare_and_set("value", None, None)
+        await crm.set("row", 14)
+        await crm.set("row", None)
+        assert await crm.get("row") is None and not await crm.delete("row")
         with pytest.raises(ValueError, match="1 to 255 characters"):
             await crm.set("x" * 256, 1)
     finally:

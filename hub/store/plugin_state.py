@@ -36,7 +36,10 @@ async def get(plugin: str, business: str, key: str) -> Any:
 
 
 async def put(plugin: str, business: str, key: str, value: Any, *, now: datetime) -> None:
-    """Set ``key`` whatever it held."""
+    """Set ``key`` whatever it held; ``None`` unsets it (``get`` reads absent keys as ``None``)."""
+    if value is None:
+        await delete(plugin, business, key)
+        return
     for _ in range(10):
         row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
         if row is None:
@@ -56,11 +59,14 @@ async def put(plugin: str, business: str, key: str, value: Any, *, now: datetime
 async def compare_and_set(
     plugin: str, business: str, key: str, expected: Any, new: Any, *, now: datetime
 ) -> bool:
-    """Set ``key`` to ``new`` if it holds ``expected`` (``None``: absent); ``True`` if it did."""
+    """Set ``key`` to ``new`` if it holds ``expected``; ``True`` if it did. ``None`` is "absent"
+    on both sides: ``new=None`` deletes the key (fenced on the version read)."""
     row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
     if row is None:
         if expected is not None:
             return False
+        if new is None:
+            return True
         try:
             await _insert(plugin, business, key, new, now)
         except IntegrityError:
@@ -68,6 +74,9 @@ async def compare_and_set(
         return True
     if row.value != expected:
         return False
+    if new is None:
+        deleted = await PluginStateEntry.filter(id=row.id, version=row.version).delete()
+        return bool(deleted)
     updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
         value=_db(new), version=row.version + 1, updated_at=now
     )

@@ -79,7 +79,14 @@ class FakeProviderServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         app = Starlette(
-            routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST", "PUT", "DELETE"])]
+            # PATCH too: REST APIs (HubSpot's) update records with it.
+            routes=[
+                Route(
+                    "/{path:path}",
+                    self._endpoint,
+                    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                )
+            ]
         )
         self._server = uvicorn.Server(
             uvicorn.Config(

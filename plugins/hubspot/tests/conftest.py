@@ -1,0 +1,1 @@
+from hub_hubspot.testing import fake_hubspot  # noqa: F401 - the fixture
