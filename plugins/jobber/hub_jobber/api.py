@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +40,10 @@ class Tokens:
 
 
 class JobberApi:
-    def __init__(self, config: JobberConfig) -> None:
+    def __init__(self, config: JobberConfig, clock: Callable[[], float]) -> None:
         self.config = config
+        #: The hub's time in seconds, which the query budget is reckoned by.
+        self.clock = clock
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -60,7 +63,7 @@ class JobberApi:
         self, token: str, account: str, query: str, variables: dict[str, Any]
     ) -> dict[str, Any]:
         """The ``data`` of one query; ``Unauthorized`` on 401, ``JobberError`` otherwise."""
-        wait = await throttle.take(account, DEFAULT_COST)
+        wait = await throttle.take(account, self.clock())
         if wait is not None:
             raise JobberError.retry(
                 "holding Jobber queries: the account's query budget is spent",
@@ -106,10 +109,12 @@ class JobberApi:
         if not isinstance(answer, dict):
             raise JobberError.retry("Jobber answered something other than a GraphQL result")
         cost = (answer.get("extensions") or {}).get("cost") or {}
-        throttle.record(account, cost.get("throttleStatus"))
+        throttle.record(
+            account, cost.get("throttleStatus"), self.clock(), cost.get("requestedQueryCost")
+        )
         errors = answer.get("errors") or []
         if errors:
-            raise _graphql_error(account, errors, cost)
+            raise _graphql_error(account, errors, cost, self.clock())
         data = answer.get("data")
         if not isinstance(data, dict):
             raise JobberError.retry("Jobber answered with no data")
@@ -158,7 +163,9 @@ class JobberApi:
         return Tokens(access, refresh, _lifetime(access))
 
 
-def _graphql_error(account: str, errors: list[Any], cost: dict[str, Any]) -> JobberError:
+def _graphql_error(
+    account: str, errors: list[Any], cost: dict[str, Any], now: float
+) -> JobberError:
     codes = [
         (error.get("extensions") or {}).get("code") for error in errors if isinstance(error, dict)
     ]
@@ -167,6 +174,7 @@ def _graphql_error(account: str, errors: list[Any], cost: dict[str, Any]) -> Job
         wait = throttle.wait_for(
             account,
             float(requested) if isinstance(requested, int | float) else DEFAULT_COST,
+            now,
             cost.get("throttleStatus"),
         )
         return JobberError.retry(

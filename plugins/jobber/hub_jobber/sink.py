@@ -40,7 +40,7 @@ class JobberSink(hub.Sink[JobberConfig]):
 
     def __init__(self, config: JobberConfig, context: hub.ProviderContext) -> None:
         super().__init__(config, context)
-        self.api = JobberApi(config)
+        self.api = JobberApi(config, lambda: context.now().timestamp())
         self.connection = Connection(context, config, self.api, Vault(config.encryption_key))
         self.connector = Connector(context, config, self.api, self.connection)
         self.records = Records(context, self._query)

@@ -10,7 +10,6 @@ the budget up: it waits, briefly in place, else hands the wait back to the hub's
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 #: Longest wait taken in place; longer ones become the delivery's ``retry_after``.
@@ -23,6 +22,8 @@ class Budget:
     maximum: float
     restore_rate: float
     at: float
+    #: What the account's last query was budgeted at: what the next one likely costs.
+    cost: float = 100.0
 
     def now_available(self, now: float) -> float:
         return min(self.maximum, self.available + (now - self.at) * self.restore_rate)
@@ -31,8 +32,9 @@ class Budget:
 _BUDGETS: dict[str, Budget] = {}
 
 
-def record(account: str, status: object) -> None:
-    """Remember ``extensions.cost.throttleStatus`` from an answer for ``account``."""
+def record(account: str, status: object, now: float, cost: object = None) -> None:
+    """Remember ``extensions.cost.throttleStatus`` from an answer for ``account`` at ``now``
+    (the hub's clock, in seconds)."""
     if not isinstance(status, dict):
         return
     try:
@@ -40,29 +42,31 @@ def record(account: str, status: object) -> None:
             available=float(status["currentlyAvailable"]),
             maximum=float(status["maximumAvailable"]),
             restore_rate=max(float(status["restoreRate"]), 1.0),
-            at=time.monotonic(),
+            at=now,
+            cost=float(cost) if isinstance(cost, int | float) and cost > 0 else 100.0,
         )
     except (KeyError, TypeError, ValueError):
         return
     _BUDGETS[account] = budget
 
 
-def wait_for(account: str, cost: float, status: object = None) -> float:
+def wait_for(account: str, cost: float, now: float, status: object = None) -> float:
     """Seconds until ``cost`` points are available to ``account`` (0: now), by ``status``
     (a THROTTLED answer's) if given, else by the last report."""
     if status is not None:
-        record(account, status)
+        record(account, status, now, cost)
     budget = _BUDGETS.get(account)
     if budget is None:
         return 0.0
-    missing = min(cost, budget.maximum) - budget.now_available(time.monotonic())
+    missing = min(cost, budget.maximum) - budget.now_available(now)
     return max(0.0, missing / budget.restore_rate)
 
 
-async def take(account: str, cost: float) -> float | None:
-    """Wait until ``account`` can likely afford ``cost``; ``None`` once it may query, else the
-    seconds to come back after."""
-    wait = wait_for(account, cost)
+async def take(account: str, now: float) -> float | None:
+    """Wait until ``account`` can likely afford a query like its last; ``None`` once it may
+    query, else the seconds to come back after."""
+    budget = _BUDGETS.get(account)
+    wait = wait_for(account, budget.cost, now) if budget else 0.0
     if wait > MAX_WAIT:
         return wait
     if wait:
