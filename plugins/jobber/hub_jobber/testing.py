@@ -11,7 +11,8 @@
   bearer token and ``X-JOBBER-GRAPHQL-VERSION``; it serves the queries and mutations the sink
   sends (dispatched by their root field), answers ``extensions.cost`` from a leaky bucket
   (``budget``, restoring ``restore_rate`` a second) and ``THROTTLED`` past it, a client search
-  that lags ``search_lag`` seconds behind ``clientCreate``, and ``userErrors`` for a client
+  that lags ``search_lag`` seconds behind ``clientCreate``, lost answers
+  (``lose_next_answer(field)``: done, but answered 500), and ``userErrors`` for a client
   without a name or phone (or ``refuse_next(message)``).
 - ``fake.webhook(hub_url, business, topic, item_id)``: a signed webhook (``WebhookRequest``).
 - ``fake.schedule_visit(request_id)`` / ``fake.close_job(job_id)``: what an owner does in Jobber.
@@ -90,6 +91,7 @@ class FakeJobber(FakeProviderServer):
         self.jobs: dict[str, FakeRecord] = {}
         self.visits: dict[str, FakeRecord] = {}
         self._refusals: list[str] = []
+        self._lost: list[str] = []
         self._ids = 0
         self._state = threading.Lock()
 
@@ -117,6 +119,11 @@ class FakeJobber(FakeProviderServer):
     def refuse_next(self, message: str) -> None:
         """The next mutation answers 200 with this ``userErrors`` message."""
         self._refusals.append(message)
+
+    def lose_next_answer(self, field: str) -> None:
+        """The next query of root ``field`` (``requestCreate``) is carried out, but answered
+        500: what a client sees when Jobber's answer is lost."""
+        self._lost.append(field)
 
     def spend(self, points: float) -> None:
         """Another app (or business) of the account used ``points`` of the budget."""
@@ -236,6 +243,10 @@ class FakeJobber(FakeProviderServer):
                 )
             self.available -= cost
             data = self._resolve(query, variables)
+            lost = [name for name in data if name in self._lost]
+            if lost:
+                self._lost.remove(lost[0])
+                return JSONResponse({"message": "Internal Server Error"}, status_code=500)
             return JSONResponse({"data": data, "extensions": self._cost(cost, cost)})
 
     def _cost(self, requested: float, actual: float) -> dict[str, Any]:
@@ -324,42 +335,42 @@ class FakeJobber(FakeProviderServer):
                 }
             }
         if name == "requestCreateNote":
-            request = self.requests_made.get(v["requestId"])
-            if request is None:
+            noted = self.requests_made.get(v["requestId"])
+            if noted is None:
                 return {
                     name: {
                         "requestNote": None,
                         "userErrors": [{"message": "Request not found", "path": ["requestId"]}],
                     }
                 }
-            request.notes.append(v["input"]["message"])
-            return {name: {"requestNote": {"id": f"note-{len(request.notes)}"}, "userErrors": []}}
+            noted.notes.append(v["input"]["message"])
+            return {name: {"requestNote": {"id": f"note-{len(noted.notes)}"}, "userErrors": []}}
         if name == "request":
-            request = self.requests_made.get(v["id"])
-            if request is None:
+            found = self.requests_made.get(v["id"])
+            if found is None:
                 return {"request": None}
             return {
                 "request": {
-                    "id": request.id,
-                    "requestStatus": request.fields["status"],
+                    "id": found.id,
+                    "requestStatus": found.fields["status"],
                     "assessment": None,
-                    "client": {"id": request.fields["clientId"]},
+                    "client": {"id": found.fields["clientId"]},
                     "notes": {
                         "nodes": [
-                            {"id": f"note-{i}", "message": m} for i, m in enumerate(request.notes)
+                            {"id": f"note-{i}", "message": m} for i, m in enumerate(found.notes)
                         ]
                     },
                 }
             }
         if name == "visit":
-            visit = self.visits.get(v["id"])
-            if visit is None:
+            seen = self.visits.get(v["id"])
+            if seen is None:
                 return {"visit": None}
-            job = self.jobs[visit.fields["job"]]
+            job = self.jobs[seen.fields["job"]]
             return {
                 "visit": {
-                    "id": visit.id,
-                    "startAt": visit.fields["startAt"],
+                    "id": seen.id,
+                    "startAt": seen.fields["startAt"],
                     "isComplete": False,
                     "job": {
                         "id": job.id,
@@ -369,15 +380,15 @@ class FakeJobber(FakeProviderServer):
                 }
             }
         if name == "job":
-            job = self.jobs.get(v["id"])
-            if job is None:
+            asked = self.jobs.get(v["id"])
+            if asked is None:
                 return {"job": None}
             return {
                 "job": {
-                    "id": job.id,
-                    "jobStatus": job.fields["status"],
-                    "request": {"id": job.fields["request"]},
-                    "client": {"id": job.fields["client"]},
+                    "id": asked.id,
+                    "jobStatus": asked.fields["status"],
+                    "request": {"id": asked.fields["request"]},
+                    "client": {"id": asked.fields["client"]},
                 }
             }
         raise ValueError(f"the fake Jobber does not serve {name!r}")
@@ -421,5 +432,6 @@ def fake_jobber() -> Iterator[FakeJobber]:
     from hub_jobber import throttle
 
     throttle.forget()
-    with FakeJobber() as fake:
+    fake = FakeJobber()
+    with fake:
         yield fake

@@ -114,17 +114,7 @@ async def test_a_request_created_but_answered_500_is_found_not_made_again(hub_di
         sink = await connected(kit, fake_jobber)
         await kit.post_call(id="call-1")
         lead = await kit.recorded.lead()
-        # Play a lost answer: the first requestCreate lands but its answer is a 500.
-        original = fake_jobber._resolve
-
-        def lossy(query, variables, _calls=[0]):
-            data = original(query, variables)
-            if "requestCreate(" in query and _calls[0] == 0:
-                _calls[0] += 1
-                raise RuntimeError("lost answer")
-            return data
-
-        fake_jobber._resolve = lossy
+        fake_jobber.lose_next_answer("requestCreate")
         await kit.run_due_jobs()
         assert len(fake_jobber.requests_made) == 1
         await kit.advance(minutes=10)
