@@ -207,6 +207,12 @@ async def plugin_state_round_trips(app) -> None:
         assert not await crm.compare_and_set("contact:+15125550123", None, {"id": 8})
         assert not await crm.compare_and_set("contact:+15125550123", {"id": 9}, {"id": 8})
         assert await crm.compare_and_set("contact:+15125550123", {"id": 7}, {"id": 8})
+        # None is absent both ways: setting None deletes, if the value is still the expected one.
+        assert await crm.compare_and_set("mark", None, {"creating": "e1"})
+        assert not await crm.compare_and_set("mark", {"creating": "e2"}, None)
+        assert await crm.compare_and_set("mark", {"creating": "e1"}, None)
+        assert await crm.get("mark") is None
+        assert await crm.compare_and_set("mark", None, {"creating": "e3"})
         assert await crm.get("contact:+15125550123") == {"id": 8}
         # Another plugin, or the same plugin for another business, sees none of it.
         assert (

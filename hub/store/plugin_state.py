@@ -56,11 +56,14 @@ async def put(plugin: str, business: str, key: str, value: Any, *, now: datetime
 async def compare_and_set(
     plugin: str, business: str, key: str, expected: Any, new: Any, *, now: datetime
 ) -> bool:
-    """Set ``key`` to ``new`` if it holds ``expected`` (``None``: absent); ``True`` if it did."""
+    """Set ``key`` to ``new`` if it holds ``expected`` (``None``: absent); ``True`` if it did.
+    A ``new`` of ``None`` deletes the key (``get`` reads ``None`` for absent alike)."""
     row = await PluginStateEntry.get_or_none(plugin=plugin, business=business, key=key)
     if row is None:
         if expected is not None:
             return False
+        if new is None:  # absent already, as asked
+            return True
         try:
             await _insert(plugin, business, key, new, now)
         except IntegrityError:
@@ -68,6 +71,9 @@ async def compare_and_set(
         return True
     if row.value != expected:
         return False
+    if new is None:  # the column holds no NULL: absent is no row, as ``get`` reads it
+        deleted = await PluginStateEntry.filter(id=row.id, version=row.version).delete()
+        return bool(deleted)
     updated = await PluginStateEntry.filter(id=row.id, version=row.version).update(
         value=_db(new), version=row.version + 1, updated_at=now
     )
