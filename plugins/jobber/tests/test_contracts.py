@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hub_jobber.testing import ENCRYPTION_KEY, connect, jobber_sink
+from hub_jobber.testing import ENCRYPTION_KEY, jobber_sink
 
 from hub import DeliveryStatus, EventKind
 from hub.testing import SinkContract, free_port, sample_event
