@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hub.cli import configured_providers
     from hub.clock import Clock, ManualClock
     from hub.context import JSON, BusinessView, HubContext, JobContext, PluginState, ProviderContext
     from hub.events import ALL_EVENTS, LEAD_CHANGES, NOTIFICATIONS, Change, Event, EventKind
@@ -107,6 +108,7 @@ _EXPORTS = {
     "SmsSender": "hub.providers",
     "Snooze": "hub.jobs",
     "caller_number": "hub.phone",
+    "configured_providers": "hub.cli",
     "count_segments": "hub.segments",
     "hookimpl": "hub.hookspecs",
     "is_gsm7": "hub.segments",
@@ -180,6 +182,7 @@ __all__ = [
     "SmsSender",
     "Snooze",
     "caller_number",
+    "configured_providers",
     "count_segments",
     "hookimpl",
     "is_gsm7",

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+P = TypeVar("P")
 
 
 def config_option(func: F) -> F:
@@ -129,7 +130,54 @@ async def _with_db(
         await hub.stop()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class HubGroup(click.Group):
+    """The ``hub`` group: a name none of its own commands has is looked up among the plugins'
+    commands (``hub_register_commands``), so plugins load only when one is asked for."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        return plugin_commands(_plugins()).get(cmd_name)
+
+
+def plugin_commands(plugins: Plugins) -> dict[str, click.Command]:
+    """The commands the plugins register, by name; one that takes a name of the hub's own
+    commands (or of an earlier plugin's) is left out with a warning."""
+    commands: dict[str, click.Command] = {}
+
+    def register(command: click.Command) -> None:
+        name = command.name or ""
+        if not isinstance(command, click.Command) or not name:
+            click.secho(f"warning: a plugin registered {command!r}, not a command", err=True)
+        elif name in main.commands or name in commands:
+            click.secho(f"warning: a plugin's command `hub {name}` is already taken", err=True)
+        else:
+            commands[name] = command
+
+    try:
+        plugins.pm.hook.hub_register_commands(register=register)
+    except Exception as exc:  # one broken plugin must not take the hub's commands down
+        click.secho(f"warning: a plugin failed to register commands: {exc}", fg="yellow", err=True)
+    return commands
+
+
+def configured_providers(
+    business: str, cls: type[P], *, config_path: Path | None = None
+) -> list[P]:
+    """For a plugin's command: the instances of ``cls`` that ``business`` selects in hub.yaml
+    (``config_path``, default ``$HUB_CONFIG`` or ``./hub.yaml``), built with their validated
+    config and context but not started (no database, no clients). A config error is printed
+    and exits 2, as in every command; an unknown business is a one-line error."""
+    hub = _hub(config_path)
+    providers = hub.providers.get(business)
+    if providers is None:
+        known = ", ".join(sorted(hub.providers)) or "none"
+        raise click.ClickException(f"no business {business!r} in hub.yaml (known: {known})")
+    return [provider for provider in providers.all() if isinstance(provider, cls)]
+
+
+@click.group(cls=HubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hub-core")
 def main() -> None:
     """Missed-call text-back hub.
@@ -140,6 +188,8 @@ def main() -> None:
 
     Exit codes: 0 done; 1 a one-line error (a port in use, an unreachable hub or database, no
     such lead or business); 2 a usage or configuration error.
+
+    Plugins may add commands of their own (`hub jobber ...`): `hub plugins` lists them.
     """
 
 
@@ -369,6 +419,9 @@ def plugins_command(as_json: bool) -> None:
         click.echo(f"{info.name:<12} {status:<6} {origin:<24} {provides}")
         if info.error:
             click.echo(f"{'':<12} {info.error}")
+    commands = sorted(plugin_commands(plugins))
+    if commands:
+        click.echo("commands: " + ", ".join(f"hub {name}" for name in commands))
 
 
 # -- simulate -------------------------------------------------------------------------------------

@@ -111,6 +111,10 @@ class Runtime(Protocol):
         self, business: str, provider: str, lead_id: int, text: str, url: str | None
     ) -> bool: ...
 
+    async def set_lead_status(
+        self, business: str, provider: str, lead_id: int, status: str
+    ) -> bool: ...
+
     async def state_get(self, plugin: str, business: str, key: str) -> JSON: ...
 
     async def state_set(self, plugin: str, business: str, key: str, value: JSON) -> None: ...
@@ -310,6 +314,18 @@ class ProviderContext:
         lead: a plugin never writes on another business's leads."""
         return await self._runtime.note_on_lead(
             self.business.slug, self.provider_name, lead_id, text, url
+        )
+
+    async def set_lead_status(self, lead_id: int, status: str) -> bool:
+        """Move this business's lead ``lead_id`` to ``status`` (``new``, ``contacted``,
+        ``booked``, ``closed``), as this provider: what a CRM said happened to it (a visit
+        booked, a job closed). The change is recorded on the lead's timeline and emitted as
+        ``lead.status_changed`` with this provider's name as its ``actor``, as any change is.
+        ``False`` if the business has no such lead (a plugin never moves another business's
+        leads) or it already had that status; ``ValueError`` for an unknown status or a move
+        the hub refuses (reopening a lead when the caller has another open one)."""
+        return await self._runtime.set_lead_status(
+            self.business.slug, self.provider_name, lead_id, status
         )
 
     async def receive_call(self, event: CallEvent) -> CallReceipt:

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from hub.context import HubContext
     from hub.jobs import JobKind
     from hub.providers import CallSource, ReplyParser, Sink, SmsSender
@@ -94,6 +96,21 @@ def hub_register_job_kinds(register: Callable[[JobKind], None]) -> None:
     """
 
 
+@hookspec
+def hub_register_commands(register: Callable[[click.Command], None]) -> None:
+    """Register commands of the ``hub`` CLI: ``hub jobber connect`` is a plugin's ``jobber``
+    group.
+
+    Call ``register(command)`` once per ``click`` command or group; its name is the word after
+    ``hub``, and a name the hub's own commands use is refused. Plugins are loaded (and this
+    hook called) only when ``hub NAME`` names no command of the hub's own, so ``hub --help``
+    stays quick and does not list plugin commands; ``hub plugins`` does. A command reaches its
+    configured providers with ``hub.configured_providers(business, ProviderClass)``.
+
+    New in this release.
+    """
+
+
 # -- Lifecycle ------------------------------------------------------------------------------------
 
 
@@ -122,6 +139,7 @@ __all__: list[Any] = [
     "hookimpl",
     "hookspec",
     "hub_register_call_sources",
+    "hub_register_commands",
     "hub_register_job_kinds",
     "hub_register_reply_parsers",
     "hub_register_sinks",

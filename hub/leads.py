@@ -115,6 +115,25 @@ class Leads:
             )  # fmt: skip
         return True
 
+    async def set_status_of(
+        self, business: Business, lead_id: int, status: str, *, actor: str
+    ) -> bool:
+        """A plugin's ``set_lead_status``: ``business``'s lead only; ``False`` if the business
+        has no such lead or it already had ``status``; ``ValueError`` for an unknown status
+        or a reopening the hub refuses."""
+        try:
+            wanted = LeadStatus(status)
+        except ValueError:
+            known = ", ".join(s.value for s in LeadStatus)
+            raise ValueError(f"unknown lead status {status!r}; known: {known}") from None
+        lead = await lead_rows.get(lead_id)
+        if lead is None or lead.business != business.slug:
+            return False
+        try:
+            return await self.set_status(lead_id, wanted, actor=actor)
+        except LeadError as exc:
+            raise ValueError(str(exc)) from None
+
     async def set_status(
         self, lead_id: int, status: LeadStatus, *, actor: str, uow: UnitOfWork | None = None
     ) -> bool:

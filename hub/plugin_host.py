@@ -43,6 +43,7 @@ class PluginHost:
         send_text: Callable[[Business, str, str, str], Awaitable[SendResult]],
         tell_owner: Callable[[Business, str, str, str, int], Awaitable[bool]],
         note_on_lead: Callable[[Business, str, int, str, str | None], Awaitable[bool]],
+        set_lead_status: Callable[[Business, str, int, str], Awaitable[bool]],
     ) -> None:
         self._clock = clock
         self._public_url = public_url
@@ -57,6 +58,7 @@ class PluginHost:
         self._send_text = send_text
         self._tell_owner = tell_owner
         self._note_on_lead = note_on_lead
+        self._set_lead_status = set_lead_status
 
     @property
     def clock(self) -> Clock:
@@ -139,6 +141,11 @@ class PluginHost:
         self, business: str, provider: str, lead_id: int, text: str, url: str | None
     ) -> bool:
         return await self._note_on_lead(self._businesses[business], provider, lead_id, text, url)
+
+    async def set_lead_status(
+        self, business: str, provider: str, lead_id: int, status: str
+    ) -> bool:
+        return await self._set_lead_status(self._businesses[business], provider, lead_id, status)
 
     async def state_get(self, plugin: str, business: str, key: str) -> JSON:
         value: JSON = await plugin_state.get(plugin, business, key)

@@ -88,6 +88,9 @@ class Hub:
             note_on_lead=lambda business, provider, lead_id, text, url: self.leads.note(
                 business, lead_id, text, url=url, actor=provider
             ),
+            set_lead_status=lambda business, provider, lead_id, status: self.leads.set_status_of(
+                business, lead_id, status, actor=provider
+            ),
         )
         self.providers: dict[str, BusinessProviders] = {
             slug: build_providers(business, plugins, self.plugin_host)

@@ -207,6 +207,12 @@ async def plugin_state_round_trips(app) -> None:
         assert not await crm.compare_and_set("contact:+15125550123", None, {"id": 8})
         assert not await crm.compare_and_set("contact:+15125550123", {"id": 9}, {"id": 8})
         assert await crm.compare_and_set("contact:+15125550123", {"id": 7}, {"id": 8})
+        # None is absent both ways: setting None deletes, if the value is still the expected one.
+        assert await crm.compare_and_set("mark", None, {"creating": "e1"})
+        assert not await crm.compare_and_set("mark", {"creating": "e2"}, None)
+        assert await crm.compare_and_set("mark", {"creating": "e1"}, None)
+        assert await crm.get("mark") is None
+        assert await crm.compare_and_set("mark", None, {"creating": "e3"})
         assert await crm.get("contact:+15125550123") == {"id": 8}
         # Another plugin, or the same plugin for another business, sees none of it.
         assert (
@@ -314,3 +320,28 @@ async def test_a_plugin_notes_on_its_own_businesss_leads_only(hub_dir):
         timeline = (await kit.hub.reads.lead_detail(lead.id)).timeline
         notes = [(e.actor, e.detail) for e in timeline if e.kind == "note"]
         assert notes == [("memory", {"text": "deal 99 created", "url": url})]
+
+
+async def test_a_plugin_moves_its_own_businesss_leads_only(hub_dir):
+    from hub.store.reads import LeadFilter
+    from hub.testing import business, in_process_hub, write_config
+
+    config = write_config(
+        hub_dir, {"acme": business(), "bee": business("Bee Electric", ["+15125550200"])}
+    )
+    async with in_process_hub(config) as kit:
+        await kit.post_call(id="call-1")
+        await kit.run_due_jobs()
+        [lead] = (await kit.hub.reads.leads(LeadFilter(business="acme"))).leads
+        acme_sink, bee_sink = kit.hub.sinks("acme")[0], kit.hub.sinks("bee")[0]
+        assert not await bee_sink.context.set_lead_status(lead.id, "booked")
+        assert (await kit.recorded.lead()).status == "new"
+        with pytest.raises(ValueError, match="unknown lead status 'won'"):
+            await acme_sink.context.set_lead_status(lead.id, "won")
+        assert await acme_sink.context.set_lead_status(lead.id, "booked")
+        assert not await acme_sink.context.set_lead_status(lead.id, "booked")  # already
+        await kit.run_due_jobs()
+        assert (await kit.recorded.lead()).status == "booked"
+        timeline = (await kit.hub.reads.lead_detail(lead.id)).timeline
+        moves = [e.actor for e in timeline if e.kind == "status"]
+    assert moves == ["memory"]
