@@ -331,8 +331,9 @@ def check(config_path: Path | None) -> None:
         for problem in provider.problems()
     ]
     warnings: list[str] = [] if problems else _state_warnings(config, plugins, offline)
+    checked: set[tuple[str, str | None]] = set()
     for slug, business in config.businesses.items():
-        for issue in check_templates(templates, business):
+        for issue in check_templates(templates, business, checked):
             line = f"{issue.where}: {issue.message}" + (
                 "" if issue.where.startswith("businesses.") else f" (business {slug})"
             )

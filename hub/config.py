@@ -789,7 +789,15 @@ _SELECTION_KEYS: dict[Kind, set[Any]] = {
 }
 
 
-class _YamlLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: an agency's hub.yaml of thousands of
+# businesses reads about ten times faster than with the pure-Python one.
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlLoader(_SafeLoader):
     """YAML's safe loader, except that keys are names: YAML 1.1 reads a sink's ``on:`` (and
     ``yes:``, ``off:``...) as a boolean."""
 
@@ -797,7 +805,8 @@ class _YamlLoader(yaml.SafeLoader):
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode) and key.tag == "tag:yaml.org,2002:bool":
                 key.tag = "tag:yaml.org,2002:str"
-        return super().construct_mapping(node, deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        return mapping
 
 
 def _raw_selections(data: dict[str, Any]) -> Iterator[tuple[str, Kind, Any]]:

@@ -30,15 +30,16 @@ class Segments:
 
 def is_gsm7(text: str) -> bool:
     """Whether ``text`` fits the 7-bit GSM alphabet (else it goes as UCS-2)."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return set(text) <= _GSM7
+
+
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 
 def count_segments(text: str) -> Segments:
-    non_gsm = "".join(
-        sorted({ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION})
-    )
+    non_gsm = "".join(sorted(set(text) - _GSM7))  # per distinct character: texts repeat many
     if not non_gsm:
-        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        units = len(text) + sum(text.count(ch) for ch in GSM7_EXTENSION)
         count = 1 if units <= 160 else math.ceil(units / 153)
         return Segments("GSM-7", units, count)
     units = len(text.encode("utf-16-le")) // 2

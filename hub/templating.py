@@ -13,6 +13,7 @@ texting a customer a blank. HTML templates autoescape: customer texts are untrus
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,14 +57,25 @@ class Templates:
         self.env.filters["local"] = _local_time
 
     def get(self, name: str, business: Business | None = None) -> jinja2.Template:
-        stem = Path(name).name.split(".", 1)[0]
+        stem = _stem(name)
         if business is not None and stem in business.templates:
-            return self.env.from_string(business.templates[stem])
+            return self._compiled(business.templates[stem])
         return self.env.get_template(name)
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019  # one per hub; overrides are few and small
+    def _compiled(self, source: str) -> jinja2.Template:
+        """A business's own template, compiled once however many texts use it."""
+        return self.env.from_string(source)
 
     def render(self, name: str, /, business: Business | None = None, **context: Any) -> str:
         """Render ``name`` (``business`` picks its overrides and is passed to the template)."""
         return self.get(name, business).render(business=business, **context).strip()
+
+
+@functools.cache
+def _stem(name: str) -> str:
+    """``sms/text_back.txt`` → ``text_back``: the name a business's override goes by."""
+    return Path(name).name.split(".", 1)[0]
 
 
 def with_opt_out_line(body: str) -> str:
@@ -144,17 +156,25 @@ class TemplateIssue:
     warning: bool = False
 
 
-def check_templates(templates: Templates, business: Business) -> list[TemplateIssue]:
+def check_templates(
+    templates: Templates, business: Business, checked: set[tuple[str, str | None]] | None = None
+) -> list[TemplateIssue]:
     """Render every template for ``business`` with sample data, in the context it gets when
     sent (``template_context``): syntax errors and unknown variables are errors; a text longer
-    than two SMS segments is a warning."""
+    than two SMS segments is a warning.
+
+    ``checked`` (shared across the businesses of one hub) skips a notification template whose
+    source was already rendered without a problem: only texts depend on the business (their
+    length does), so an agency's thousands of businesses are not each rendered in full."""
     issues = []
     samples = sample_values(business)
     for name in (*SMS_TEMPLATES, *NOTIFY_TEMPLATES):
-        stem = Path(name).name.split(".", 1)[0]
-        where = (
-            f"businesses.{business.slug}.templates.{stem}" if stem in business.templates else name
-        )
+        stem = _stem(name)
+        override = business.templates.get(stem)
+        source = (name, override)
+        if checked is not None and name not in SMS_TEMPLATES and source in checked:
+            continue
+        where = f"businesses.{business.slug}.templates.{stem}" if override is not None else name
         context = template_context(
             name, samples["lead"], **{key: samples[key] for key in template_variables(name)}
         )
@@ -169,6 +189,8 @@ def check_templates(templates: Templates, business: Business) -> list[TemplateIs
         except jinja2.TemplateError as exc:
             issues.append(TemplateIssue(where, f"cannot render: {exc}"))
             continue
+        if checked is not None:
+            checked.add(source)
         if name in SMS_TEMPLATES:
             body = with_opt_out_line(text) if SMS_TEMPLATES[name] else text
             segments = count_segments(body)
