@@ -112,7 +112,7 @@ class Worker:
         self._loop_task = asyncio.create_task(self.run(), name=f"hub-worker-{self.id}")
 
     async def run(self) -> None:
-        log.info("worker %s started (concurrency %d)", self.id, self.concurrency)
+        log.info("worker %s started (slots: %s)", self.id, self.pools)
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not self._stopping:
