@@ -355,10 +355,11 @@ def _state_warnings(
     check`` must not create or migrate one); nothing when it cannot be read. Only a config
     with such a provider pays for starting a hub."""
     from hub.providers import Provider
-    from hub.runtime import Hub
 
     if all(type(p).warnings is Provider.warnings for ps in offline.values() for p in ps.all()):
         return []
+    from hub.runtime import Hub  # the ORM: only for a config whose providers keep state
+
     hub = Hub(config, plugins)
     path = hub.db.sqlite_path
     if hub.db.dialect == "sqlite" and (path is None or not path.exists()):

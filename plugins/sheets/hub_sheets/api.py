@@ -3,13 +3,15 @@ Google's errors turned into what the owner should do about them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
-from hub_sheets.auth import ServiceAccount
 from hub_sheets.errors import SheetsError
+
+if TYPE_CHECKING:
+    from hub_sheets.auth import ServiceAccount
 
 
 class SheetsApi:

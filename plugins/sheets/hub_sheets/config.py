@@ -12,8 +12,6 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import Field, SecretStr, field_validator
 
 import hub
@@ -116,6 +114,10 @@ def key_problem(text: str) -> str | None:
         return f"the key has no {', '.join(missing)}"
     if urlsplit(info["token_uri"]).scheme not in ("http", "https"):
         return "the key's token_uri is not an http(s) URL"
+    # cryptography loads only for a hub.yaml that has a sheets sink.
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     try:
         private_key = load_pem_private_key(info["private_key"].encode(), password=None)
     except (ValueError, TypeError):

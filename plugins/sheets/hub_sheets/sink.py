@@ -26,7 +26,6 @@ from typing import Any
 import hub
 from hub_sheets import columns, ranges, throttle
 from hub_sheets.api import SheetsApi
-from hub_sheets.auth import ServiceAccount
 from hub_sheets.config import SheetsConfig
 from hub_sheets.errors import SheetsError
 
@@ -43,6 +42,9 @@ class SheetsSink(hub.Sink[SheetsConfig]):
     events = hub.LEAD_CHANGES
 
     async def start(self) -> None:
+        # google-auth and requests load here, not when `hub check` loads the plugin.
+        from hub_sheets.auth import ServiceAccount
+
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self.account = ServiceAccount(self.config.key())
         self.api = SheetsApi(
