@@ -99,7 +99,7 @@ async def run(
     directory = Path(tempfile.mkdtemp(prefix=f"hub-bench-{name}-"))
     settings = business(
         sinks=sinks(base) if name != "no_sinks" else [],
-        text_back={"delay": 0},
+        text_back={"delay": 0, "daily_cap": args.calls * 2},
         follow_ups={"nudge_after_hours": 0, "remind_owner_after_hours": 0},
     )
     outbox = MemoryOutbox()
