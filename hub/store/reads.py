@@ -15,7 +15,7 @@ from hub.store import calls as call_rows
 from hub.store import deliveries as delivery_rows
 from hub.store import messages as message_rows
 from hub.store.db import Database
-from hub.store.leads import VIEW_BY_ID, lead_view, view_columns
+from hub.store.leads import VIEW_BY_ID, _timestamp, lead_view, view_columns
 from hub.store.sql import Sql
 from hub.views import CallView, LeadView
 
@@ -23,12 +23,22 @@ from hub.views import CallView, LeadView
 @dataclass(frozen=True, slots=True)
 class LeadFilter:
     """Which leads: every condition given must hold. ``text`` matches the caller's number,
-    name, service or ZIP (case-insensitive, anywhere in them)."""
+    name, service or ZIP, or the customer's own words (case-insensitive, anywhere in them).
+
+    ``businesses`` scopes the answer to those slugs (``None``: every business), as a
+    signed-in user's view must be. ``since``/``until`` bound the last activity
+    (``updated_at``). ``stale_before`` keeps only leads still ``new`` and created before
+    their business's time in it (the inbox's "needs attention").
+    """
 
     business: str | None = None
     status: str | None = None
     since: datetime | None = None
     text: str | None = None
+    businesses: frozenset[str] | None = None
+    urgency: str | None = None
+    until: datetime | None = None
+    stale_before: Mapping[str, datetime] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,28 +106,57 @@ class LeadCounts:
     replies: int
 
 
-_LIST = (
-    "SELECT {columns} FROM hub_lead l WHERE"
-    " ({{}} IS NULL OR l.business = {{}}) AND ({{}} IS NULL OR l.status = {{}})"
-    " AND ({{}} IS NULL OR l.updated_at >= {{}})"
-    " AND ({{}} IS NULL OR LOWER(l.phone) LIKE {{}} OR LOWER(COALESCE(l.name, '')) LIKE {{}}"
-    "   OR LOWER(COALESCE(l.service, '')) LIKE {{}} OR COALESCE(l.zip, '') LIKE {{}})"
-    " AND ({{}} IS NULL OR l.updated_at < {{}} OR (l.updated_at = {{}} AND l.id < {{}}))"
-    " ORDER BY l.updated_at DESC, l.id DESC LIMIT {{}}"
-)
-LIST = Sql(
-    _LIST.format(columns=view_columns("sqlite")),
-    postgres=_LIST.format(columns=view_columns("postgres"))
-    .replace("({} IS NULL", "(CAST({} AS TEXT) IS NULL")
-    .replace(
-        "(CAST({} AS TEXT) IS NULL OR l.updated_at >=",
-        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at >=",
-    )
-    .replace(
-        "(CAST({} AS TEXT) IS NULL OR l.updated_at <",
-        "(CAST({} AS TIMESTAMPTZ) IS NULL OR l.updated_at <",
-    ),
-)
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching it anywhere, its own ``%`` and ``_`` literal."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(where: LeadFilter) -> tuple[list[str], list[Any]]:
+    """SQL conditions (``{}`` marks) and their values for ``where``; only what it gives."""
+    parts: list[str] = []
+    values: list[Any] = []
+
+    def add(condition: str, *given: Any) -> None:
+        parts.append(condition)
+        values.extend(given)
+
+    if where.businesses is not None:
+        slugs = sorted(where.businesses)
+        if not slugs:
+            add("1 = 0")
+        else:
+            add(f"l.business IN ({', '.join('{}' for _ in slugs)})", *slugs)
+    if where.business is not None:
+        add("l.business = {}", where.business)
+    if where.status is not None:
+        add("l.status = {}", where.status)
+    if where.urgency is not None:
+        add("l.urgency = {}", where.urgency)
+    if where.since is not None:
+        add("l.updated_at >= {}", where.since)
+    if where.until is not None:
+        add("l.updated_at < {}", where.until)
+    if where.text:
+        like = _like(where.text)
+        columns = ["l.phone", "COALESCE(l.name, '')", "COALESCE(l.service, '')"]
+        columns.append("COALESCE(l.zip, '')")
+        matches = [f"LOWER({column}) LIKE {{}} ESCAPE '\\'" for column in columns]
+        words = (
+            "EXISTS (SELECT 1 FROM hub_message m WHERE m.lead_id = l.id AND m.direction = 'in'"
+            " AND LOWER(m.body) LIKE {} ESCAPE '\\')"
+        )
+        add(f"({' OR '.join([*matches, words])})", *([like] * 5))
+    if where.stale_before is not None:
+        stale = sorted(where.stale_before.items())
+        if not stale:
+            add("1 = 0")
+        else:
+            either = " OR ".join("(l.business = {} AND l.created_at < {})" for _ in stale)
+            add(f"l.status = 'new' AND ({either})", *[v for pair in stale for v in pair])
+    return parts, values
+
+
 _COUNTS = (
     "SELECT l.status, COUNT(*) AS leads, COALESCE(SUM(l.call_count), 0) AS calls,"
     " COALESCE(SUM((SELECT COUNT(*) FROM hub_message m WHERE m.business = l.business"
@@ -163,21 +202,52 @@ class Reads:
         self, where: LeadFilter = LeadFilter(), *, limit: int = 50, cursor: str | None = None
     ) -> LeadPage:
         """Leads matching ``where``, most recently updated first, ``limit`` at a time."""
-        after_at, after_id = _decode_cursor(cursor) if cursor else (None, 0)
-        like = f"%{where.text.lower()}%" if where.text else None
-        rows = await self.db.fetch(
-            LIST.bind(
-                self.db.dialect,
-                where.business, where.business, where.status, where.status,
-                where.since, where.since,
-                like, like, like, like, like,
-                after_at, after_at, after_at, after_id,
-                limit + 1,
-            )
-        )  # fmt: skip
+        parts, values = _where(where)
+        if cursor:
+            after_at, after_id = _decode_cursor(cursor)
+            if after_at is None:
+                parts.append("l.id < {}")
+                values.append(after_id)
+            else:
+                parts.append("(l.updated_at < {} OR (l.updated_at = {} AND l.id < {}))")
+                values += [after_at, after_at, after_id]
+        sql = (
+            f"SELECT {view_columns(self.db.dialect)} FROM hub_lead l"
+            f" WHERE {' AND '.join(parts) or '1 = 1'}"
+            " ORDER BY l.updated_at DESC, l.id DESC LIMIT {}"
+        )
+        rows = await self.db.fetch(Sql(sql).bind(self.db.dialect, *values, limit + 1))
         leads = [lead_view(row, self._name(row["business"])) for row in rows[:limit]]
         more = len(rows) > limit
         return LeadPage(leads, _encode_cursor(leads[-1]) if more and leads else None)
+
+    async def last_messages(self, lead_ids: list[int]) -> dict[int, MessageView]:
+        """Each lead's latest text (either way), for a list of leads."""
+        if not lead_ids:
+            return {}
+        marks = ", ".join("{}" for _ in lead_ids)
+        sql = Sql(
+            "SELECT m.id, m.lead_id, m.direction, m.purpose, m.body, m.status, m.phone,"
+            " m.created_at, m.provider, m.provider_message_id, m.error FROM hub_message m"
+            " WHERE m.id IN (SELECT MAX(x.id) FROM hub_message x"
+            f" WHERE x.lead_id IN ({marks}) GROUP BY x.lead_id)"
+        )
+        rows = await self.db.fetch(sql.bind(self.db.dialect, *lead_ids))
+        return {
+            int(row["lead_id"]): MessageView(
+                id=int(row["id"]),
+                direction=str(row["direction"]),
+                purpose=row["purpose"],
+                body=row["body"],
+                status=row["status"],
+                phone=row["phone"],
+                created_at=_timestamp(row["created_at"]),
+                provider=row["provider"],
+                provider_message_id=row["provider_message_id"],
+                error=row["error"],
+            )
+            for row in rows
+        }
 
     async def lead(self, lead_id: int) -> LeadView | None:
         rows = await self.db.fetch(VIEW_BY_ID.bind(self.db.dialect, lead_id))

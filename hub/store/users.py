@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from tortoise.expressions import F
 from pwdlib.hashers.argon2 import Argon2Hasher
+from tortoise.expressions import F
 
 from hub.models import User
 
