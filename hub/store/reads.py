@@ -16,6 +16,7 @@ from hub.store import deliveries as delivery_rows
 from hub.store import messages as message_rows
 from hub.store.db import Database
 from hub.store.leads import VIEW_BY_ID, _timestamp, lead_view, view_columns
+from hub.store.numbers import Numbers, numbers
 from hub.store.sql import Sql
 from hub.views import CallView, LeadView
 
@@ -104,6 +105,20 @@ class LeadCounts:
     calls: int
     texts_sent: int
     replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityMark:
+    """How far a watcher has seen (``Reads.activity_since``): the latest lead change (and the
+    leads changed at that instant), and the latest text."""
+
+    updated_at: datetime | None
+    message_id: int
+    seen: frozenset[int] = frozenset()
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join('{}' for _ in values)})" if values else "1 = 0"
 
 
 def _like(text: str) -> str:
@@ -249,6 +264,68 @@ class Reads:
             for row in rows
         }
 
+    async def activity_mark(self, businesses: frozenset[str]) -> ActivityMark:
+        """Where a watcher of ``businesses`` starts: everything so far counts as seen."""
+        slugs = sorted(businesses)
+        leads = await self.db.fetch(
+            Sql(f"SELECT MAX(l.updated_at) AS at FROM hub_lead l WHERE {_in('l.business', slugs)}")
+            .bind(self.db.dialect, *slugs)
+        )  # fmt: skip
+        texts = await self.db.fetch(
+            Sql(f"SELECT MAX(m.id) AS id FROM hub_message m WHERE {_in('m.business', slugs)}")
+            .bind(self.db.dialect, *slugs)
+        )  # fmt: skip
+        at = _timestamp(leads[0]["at"]) if leads else None
+        seen: frozenset[int] = frozenset()
+        if at is not None:
+            rows = await self.db.fetch(
+                Sql(f"SELECT l.id FROM hub_lead l WHERE {_in('l.business', slugs)}"
+                    " AND l.updated_at = {}").bind(self.db.dialect, *slugs, at)
+            )  # fmt: skip
+            seen = frozenset(int(row["id"]) for row in rows)
+        return ActivityMark(at, int(texts[0]["id"] or 0) if texts else 0, seen)
+
+    async def activity_since(
+        self, businesses: frozenset[str], mark: ActivityMark, *, limit: int = 200
+    ) -> tuple[list[int], ActivityMark]:
+        """Leads of ``businesses`` changed or texted since ``mark``, and the mark after them."""
+        slugs = sorted(businesses)
+        where = _in("l.business", slugs)
+        values: list[Any] = [*slugs]
+        if mark.updated_at is not None:
+            where += " AND l.updated_at >= {}"
+            values.append(mark.updated_at)
+        leads = await self.db.fetch(
+            Sql(f"SELECT l.id, l.updated_at FROM hub_lead l WHERE {where}"
+                " ORDER BY l.updated_at, l.id LIMIT {}").bind(self.db.dialect, *values, limit)
+        )  # fmt: skip
+        texts = await self.db.fetch(
+            Sql(f"SELECT m.id, m.lead_id FROM hub_message m WHERE {_in('m.business', slugs)}"
+                " AND m.id > {} ORDER BY m.id LIMIT {}")
+            .bind(self.db.dialect, *slugs, mark.message_id, limit)
+        )  # fmt: skip
+        changed: list[int] = []
+        at, seen = mark.updated_at, set(mark.seen)
+        for row in leads:
+            lead_id, when = int(row["id"]), _timestamp(row["updated_at"])
+            if when == mark.updated_at and lead_id in mark.seen:
+                continue
+            changed.append(lead_id)
+            if when != at:
+                at, seen = when, set()
+            seen.add(lead_id)
+        message_id = mark.message_id
+        for row in texts:
+            message_id = int(row["id"])
+            if row["lead_id"] is not None and int(row["lead_id"]) not in changed:
+                changed.append(int(row["lead_id"]))
+        return changed, ActivityMark(at, message_id, frozenset(seen))
+
+    async def numbers(self, businesses: list[str], since: datetime) -> dict[str, Numbers]:
+        """Each business's calls, missed calls, text-backs, reply and booked rates and daily
+        counts since ``since`` (``hub.store.numbers``)."""
+        return await numbers(self.db, businesses, since)
+
     async def lead(self, lead_id: int) -> LeadView | None:
         rows = await self.db.fetch(VIEW_BY_ID.bind(self.db.dialect, lead_id))
         return lead_view(rows[0], self._name(rows[0]["business"])) if rows else None
@@ -302,6 +379,7 @@ class Reads:
 
 
 __all__ = [
+    "ActivityMark",
     "DeliveryView",
     "LeadCounts",
     "LeadDetail",
