@@ -14,12 +14,16 @@ PASSWORD = "correct horse battery"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
 
 
+#: The memory sink hearing lead changes too, so a test sees what the dashboard's edits emit.
+LEAD_SINK = {"use": "memory", "on": ["lead.created", "lead.updated", "lead.status_changed"]}
+
+
 def two_businesses(hub_dir: Path, **top: object) -> Path:
     """acme (+15125550100) and bravo (+15125550200), memory sender and sink each."""
     return write_config(
         hub_dir,
         {
-            "acme": business("Acme Plumbing", ["+15125550100"]),
+            "acme": business("Acme Plumbing", ["+15125550100"], sinks=[LEAD_SINK]),
             "bravo": business("Bravo Electric", ["+15125550200"]),
         },
         secret_key=SECRET_KEY,
