@@ -29,12 +29,15 @@ SESSION_DAYS = 14
 class Dashboard:
     """What the dashboard's pages share: the hub, the page renderer, the sign-in limit."""
 
-    def __init__(self, hub: Hub, *, poll_interval: float = 2.0, stream_for: float = 300.0):
+    def __init__(
+        self, hub: Hub, *, poll_interval: float | None = None, stream_for: float = 300.0
+    ) -> None:
         self.hub = hub
         self.limit = AddressLimit()
-        #: How often ``/events`` looks for news, and how long one stream lasts before the
-        #: browser reconnects (so a stream never outlives a deploy by much).
-        self.poll_interval = poll_interval
+        #: How often ``/events`` looks for news (by default as often as the worker looks for
+        #: jobs, at most every 2 s), and how long one stream lasts before the browser
+        #: reconnects (so a stream never outlives a deploy by much).
+        self.poll_interval = poll_interval or min(2.0, hub.config.worker.poll_interval)
         self.stream_for = stream_for
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
