@@ -5,6 +5,7 @@ which git ignores)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import shutil
@@ -70,6 +71,7 @@ async def test_the_dashboard_in_a_browser(browser, hub_dir):
             await running.post_call(caller="+15125550123")
             row = page.locator("tr[data-lead]", has_text="+15125550123")
             await expect(row).to_be_visible(timeout=10_000)
+            await running.post_call(caller="+15125550142")
             await running.text_in(XSS, caller="+15125550123")
             await expect(row.locator(".message")).to_contain_text("Thanks", timeout=10_000)
 
@@ -85,6 +87,14 @@ async def test_the_dashboard_in_a_browser(browser, hub_dir):
             await expect(page.locator(".thread")).to_contain_text(
                 "We can come at 3pm", timeout=10_000
             )
+
+            # Edits are saved and shown.
+            await page.fill("input[name=name]", "Sam Lee")
+            await page.fill("input[name=service]", "drain cleaning")
+            await page.fill("input[name=zip]", "78704")
+            await page.fill("input[name=urgency]", "urgent")
+            await page.click(".fields button")
+            await expect(page.locator(".timeline")).to_contain_text("name: — → Sam Lee")
 
             # A status change reaches the sink.
             await page.click("button[value=booked]")
@@ -105,12 +115,16 @@ async def test_the_dashboard_in_a_browser(browser, hub_dir):
             async with page.expect_download() as download_info:
                 await page.click("a.button:has-text('CSV')")
             download = await download_info.value
-            rows = list(csv.DictReader(io.StringIO(Path(await download.path()).read_text())))
+            saved = Path(await download.path())
+            rows = list(csv.DictReader(io.StringIO(await asyncio.to_thread(saved.read_text))))
             assert [row["caller"].lstrip("'") for row in rows] == shown == ["+15125550123"]
 
             await page.goto(f"{running.url}/")
-            await expect(page.locator("tr[data-lead]")).to_have_count(2)
+            await expect(page.locator("tr[data-lead]")).to_have_count(3)
             await page.screenshot(path=str(SHOTS / "inbox-desktop.png"), full_page=True)
+            await page.goto(f"{running.url}/analytics")
+            await expect(page.locator("figure.chart svg")).to_have_count(2)
+            await page.screenshot(path=str(SHOTS / "analytics-desktop.png"), full_page=True)
             phone = await page_for(browser, running, "owner@acme.example", width=390, height=844)
             await phone.screenshot(path=str(SHOTS / "inbox-phone.png"), full_page=True)
             await phone.goto(lead_url)
