@@ -16,7 +16,7 @@ from hub.store.numbers import Numbers
 from hub.store.users import UserView
 
 if TYPE_CHECKING:
-    from hub.dashboard.app import Dashboard
+    from hub.dashboard.site import Dashboard
 
 PERIODS = {"7": 7, "30": 30, "90": 90}
 

@@ -1,4 +1,4 @@
-"""The dashboard's Starlette app: routes, middleware, and what every page shares."""
+"""The dashboard's Starlette app: its routes and middleware."""
 
 from __future__ import annotations
 
@@ -11,48 +11,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hub.dashboard import analytics, inbox, lead
-from hub.dashboard.auth import AddressLimit, check_sign_in, current_user, safe_next, start_session
-from hub.dashboard.csrf import CsrfMiddleware, csrf_token
+from hub.dashboard.auth import check_sign_in, current_user, safe_next, start_session
+from hub.dashboard.csrf import CsrfMiddleware
 from hub.dashboard.headers import SecurityHeaders
+from hub.dashboard.site import Dashboard
 from hub.runtime import Hub
 
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "hub_session"
 SESSION_DAYS = 14
-
-
-class Dashboard:
-    """What the dashboard's pages share: the hub, the page renderer, the sign-in limit."""
-
-    def __init__(
-        self, hub: Hub, *, poll_interval: float | None = None, stream_for: float = 300.0
-    ) -> None:
-        self.hub = hub
-        self.limit = AddressLimit()
-        #: How often ``/events`` looks for news (by default as often as the worker looks for
-        #: jobs, at most every 2 s), and how long one stream lasts before the browser
-        #: reconnects (so a stream never outlives a deploy by much).
-        self.poll_interval = poll_interval or min(2.0, hub.config.worker.poll_interval)
-        self.stream_for = stream_for
-
-    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
-        template = self.hub.templates.env.get_template(f"web/{name}")
-        user = request.scope.get("user")
-        flash = request.session.pop("flash", None) if "session" in request.scope else None
-        body = template.render(
-            request=request,
-            user=user,
-            csrf=csrf_token(request),
-            flash=flash,
-            businesses=self.hub.config.businesses,
-            **context,
-        )
-        return HTMLResponse(body, status)
 
 
 def create_dashboard(hub: Hub, **options: Any) -> Starlette:

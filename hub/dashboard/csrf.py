@@ -62,7 +62,8 @@ class CsrfMiddleware:
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip()
         if given is None and content_type == b"application/x-www-form-urlencoded":
             values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=50)
-            given = (values.get(FIELD) or [None])[0]
+            found = values.get(FIELD)
+            given = found[0] if found else None
         if not (isinstance(expected, str) and given and hmac.compare_digest(expected, given)):
             response = PlainTextResponse(
                 "the form has expired or did not come from this site: reload and try again", 403

@@ -23,7 +23,7 @@ from hub.store.reads import LeadFilter
 from hub.store.users import UserView
 
 if TYPE_CHECKING:
-    from hub.dashboard.app import Dashboard
+    from hub.dashboard.site import Dashboard
 
 PAGE = 50
 #: Rows one export holds at most.

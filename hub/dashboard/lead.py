@@ -22,7 +22,7 @@ from hub.store.users import UserView
 from hub.types import RecipientIssue
 
 if TYPE_CHECKING:
-    from hub.dashboard.app import Dashboard
+    from hub.dashboard.site import Dashboard
 
 #: What a person may type into each field, at most (the columns' sizes).
 FIELD_LIMITS = {"name": 128, "service": 128, "zip": 16, "urgency": 16}

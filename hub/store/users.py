@@ -161,8 +161,8 @@ async def sign_in(email: str, password: str, now: datetime) -> SignIn:
         # Counted in the database (an increment, not a read-then-write), so two processes
         # counting at once cannot lose a failure.
         await User.filter(id=user.id).update(failed_logins=F("failed_logins") + 1)
-        failures = await User.filter(id=user.id).values_list("failed_logins", flat=True)
-        if failures and int(failures[0]) >= MAX_FAILURES:
+        counted = await User.get_or_none(id=user.id)
+        if counted is not None and counted.failed_logins >= MAX_FAILURES:
             locked = now + LOCK_FOR
             await User.filter(id=user.id).update(failed_logins=0, locked_until=locked)
             return SignIn(None, locked)
