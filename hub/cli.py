@@ -823,7 +823,7 @@ def leads_reply(config_path: Path | None, lead_id: int, text: str) -> None:
 
 @main.group("users")
 def users_group() -> None:
-    """Who may sign in to the dashboard.
+    """Manage who may sign in to the dashboard.
 
     An admin sees every business and manages users; an owner sees their businesses and manages
     users; staff see their businesses only.
@@ -856,7 +856,10 @@ def users_add(
     businesses: tuple[str, ...],
     password_stdin: bool,
 ) -> None:
-    """Add user EMAIL (the password is asked for, or read with --password-stdin)."""
+    """Add user EMAIL, who may sign in to the dashboard.
+
+    The password is asked for (twice), or read from standard input with --password-stdin.
+    """
     from hub.store import users
 
     hub = _hub(config_path)
@@ -917,7 +920,10 @@ def users_remove(config_path: Path | None, email: str) -> None:
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
 def users_set_password(config_path: Path | None, email: str, password_stdin: bool) -> None:
-    """Give user EMAIL a new password; their other sessions end and any lock is lifted."""
+    """Give user EMAIL a new password.
+
+    Their other sessions end, and a lock after failed sign-ins is lifted.
+    """
     from hub.store import users
 
     hub = _hub(config_path)
