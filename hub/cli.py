@@ -200,8 +200,11 @@ def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbo
     if mismatch:
         click.secho(f"warning: {mismatch}", fg="yellow", err=True)
     uvicorn.run(
-        create_app(hub), host=host, port=port, log_config=None, access_log=False, lifespan="on"
-    )
+        create_app(hub), host=host, port=port, log_config=None, access_log=False, lifespan="on",
+        # A dashboard tab's /events stream stays open; stopping waits this long for it (webhooks
+        # take milliseconds), then closes it and the browser reconnects to the next process.
+        timeout_graceful_shutdown=5,
+    )  # fmt: skip
 
 
 @main.command()
