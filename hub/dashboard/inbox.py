@@ -19,7 +19,6 @@ from starlette.routing import Route
 
 from hub.dashboard.auth import admin_only, signed_in
 from hub.dashboard.filters import read_query
-from hub.store.reads import LeadFilter
 from hub.store.users import UserView
 
 if TYPE_CHECKING:
@@ -152,4 +151,4 @@ def routes(dash: Dashboard) -> list[Route]:
     ]
 
 
-__all__ = ["LeadFilter", "csv_cell", "routes"]
+__all__ = ["csv_cell", "routes"]
