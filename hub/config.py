@@ -31,6 +31,7 @@ from pydantic import (
     Discriminator,
     Field,
     PrivateAttr,
+    SecretStr,
     Tag,
     ValidationError,
     field_validator,
@@ -445,6 +446,12 @@ class HubConfig(_Strict):
     templates: str | None = Field(
         None, description="Directory of templates overriding the defaults"
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Signs dashboard sessions; {$env: NAME} or {$file: path}, 16+ characters."
+        " Without one the dashboard signs with a key that dies with the process",
+    )
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     include: list[str] = Field(default_factory=list, description="More files with `businesses:`")
@@ -489,6 +496,10 @@ class HubConfig(_Strict):
 
 
 # -- loading --------------------------------------------------------------------------------------
+
+
+#: The example hub.yaml's session key: ``hub check`` warns while it is in use.
+DEMO_SECRET_KEY = "demo-secret-key-change-me"  # noqa: S105 - a known, warned-about demo value
 
 
 def default_config_path() -> Path:
@@ -562,9 +573,28 @@ class _Loader:
         if self.issues or config is None:
             raise ConfigError(self.issues)
         config.businesses = parsed
+        self._warn_secret_key(config, raw.get("secret_key"))
         config._warnings = self.warnings
         config._path = self.path.resolve()
         return config
+
+    def _warn_secret_key(self, config: HubConfig, value: Any) -> None:
+        key = config.secret_key.get_secret_value() if config.secret_key else None
+        if key == DEMO_SECRET_KEY:
+            self.warnings.append(
+                ConfigIssue(
+                    "secret_key",
+                    "is the example's demo value: anyone can sign dashboard sessions with it;"
+                    " set HUB_SECRET_KEY (e.g. `python3 -c 'import secrets;"
+                    " print(secrets.token_urlsafe(32))'`)",
+                )
+            )
+        elif key is not None and key not in self.secrets:
+            self.warnings.append(
+                ConfigIssue(
+                    "secret_key", "a secret written inline; use {$env: NAME} or {$file: path}"
+                )
+            )
 
     def _read(self, path: Path) -> dict[str, Any] | None:
         where = str(path)

@@ -288,3 +288,24 @@ class ApiToken(Model):
 
     class Meta:
         table = "hub_api_token"
+
+
+class User(Model):
+    """A person who signs in to the dashboard (``hub users``). ``admin`` sees every business;
+    ``owner`` and ``staff`` only those in ``businesses``, and staff cannot manage users."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    #: An argon2id hash (``pwdlib``), never the password.
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharField(max_length=16)
+    businesses = fields.JSONField[list[str]](default=list)
+    #: Failed sign-ins in a row; at the limit the account is locked until ``locked_until``.
+    failed_logins = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    #: Bumped when the password changes: sessions signed for an older one stop working.
+    session_epoch = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "hub_user"

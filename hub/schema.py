@@ -103,5 +103,9 @@ def _allow_secret_refs(node: Any) -> None:
             else:
                 _allow_secret_refs(value)
     elif isinstance(node, list):
-        for item in node:
-            _allow_secret_refs(item)
+        # An optional secret (``SecretStr | None``) is a password inside an ``anyOf`` list.
+        for index, item in enumerate(node):
+            if isinstance(item, dict) and item.get("format") == "password":
+                node[index] = {"anyOf": [item, {"$ref": "#/$defs/SecretRef"}]}
+            else:
+                _allow_secret_refs(item)

@@ -1,4 +1,4 @@
-"""The web app: provider webhooks, health checks, and a setup page.
+"""The web app: provider webhooks, health checks, and the dashboard (``hub.dashboard``).
 
 Each business's providers mount their own routes under ``/hooks/{business}/{plugin}/``. The
 dispatch is a dictionary lookup, not a route list scan, so an agency with thousands of client
@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
@@ -62,8 +63,10 @@ class HookDispatcher:
         await router(child, receive, send)
 
 
-def create_app(hub: Hub) -> Starlette:
-    """The ASGI app for one hub; its lifespan starts and stops the hub."""
+def create_app(hub: Hub, *, dashboard: dict[str, Any] | None = None) -> Starlette:
+    """The ASGI app for one hub; its lifespan starts and stops the hub. ``dashboard``:
+    options for ``hub.dashboard.create_dashboard`` (how often ``/events`` polls...)."""
+    from hub.dashboard import create_dashboard
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,24 +95,6 @@ def create_app(hub: Hub) -> Starlette:
             return JSONResponse({"status": "database unreachable"}, 503)
         return JSONResponse({"status": "ready"})
 
-    async def index(request: Request) -> Response:
-        hooks = {
-            slug: [
-                (
-                    provider.name,
-                    sorted(getattr(route, "methods", None) or ["ANY"]),
-                    provider.context.webhook_url(getattr(route, "path", "")),
-                )
-                for provider in providers.all()
-                for route in provider.routes()
-            ]
-            for slug, providers in hub.providers.items()
-        }
-        page = hub.templates.render(
-            "web/index.html", businesses=hub.config.businesses, hooks=hooks, plugins=hub.plugins
-        )
-        return HTMLResponse(page)
-
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
         log.warning("refused %s %s: %s", request.method, request.url.path, exc.reason)
@@ -117,13 +102,14 @@ def create_app(hub: Hub) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/", index),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/hooks/{business}/{plugin}/{rest:path}", HookDispatcher(hub)),
             # After the webhooks: a webhook never walks the routes below.
             *WebForms(hub).routes(),
             Mount("/api/v1", app=api_app(hub)),
+            # Everything else is the dashboard, with its own session and CSRF middleware.
+            Mount("", app=create_dashboard(hub, **(dashboard or {}))),
         ],
         exception_handlers={Refused: refused},
         lifespan=lifespan,

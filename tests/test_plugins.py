@@ -152,8 +152,6 @@ def test_hub_serve_starts_despite_a_broken_plugin(site, tmp_path):
     server.start()
     try:
         assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
-        page = httpx.get(f"{server.url}/").text
-        assert "failed to load" in page and "broken" in page
     finally:
         output = server.stop()
     assert "plugin 'broken' failed to load" in output

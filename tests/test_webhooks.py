@@ -157,8 +157,9 @@ async def test_health_and_readiness(hub_dir):
     async with in_process_hub(write_config(hub_dir)) as running:
         assert (await running.client.get("/healthz")).json() == {"status": "ok"}
         assert (await running.client.get("/readyz")).json() == {"status": "ready"}
+        # The setup page moved to /setup, behind sign-in (tests/dashboard).
         page = await running.client.get("/")
-        assert "/hooks/acme/generic/call" in page.text
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/"
 
 
 async def test_a_late_voicemail_is_attached_to_its_call(hub_dir):
