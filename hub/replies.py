@@ -74,7 +74,7 @@ class Replies:
         found, sources = await self._parse(business, message)
         async with self.db.transaction() as uow:
             await self._apply(uow, lead, found, sources, message)
-            await self._next_step(uow, business, lead, message)
+            await self.next_step(uow, business, lead, message)
 
     async def _parse(
         self, business: Business, message: Message
@@ -136,9 +136,11 @@ class Replies:
             message_id=message.id,
         )
 
-    async def _next_step(
+    async def next_step(
         self, uow: UnitOfWork, business: Business, lead: Lead, message: Message
     ) -> None:
+        """What follows the customer's words in ``message`` (a reply, a voicemail transcript):
+        an urgent alert, one follow-up question for what is still missing, or the summary."""
         if lead.urgency == "emergency":
             await self.followups.alert_owner(uow, business, lead.id)
         if await deliveries.exists(uow, lead.id, EventKind.NOTIFY_SUMMARY):
