@@ -32,9 +32,7 @@ async def test_record_asks_for_a_transcript_only_when_configured(hub_dir, fake_t
             assert (record.get("transcribeCallback") == hooks.url("transcript")) is wanted
 
 
-async def test_transcript_after_the_text_back_asks_only_for_what_is_missing(
-    hub_dir, fake_twilio
-):
+async def test_transcript_after_the_text_back_asks_only_for_what_is_missing(hub_dir, fake_twilio):
     async with twilio_hub(hub_dir, fake_twilio, **TRANSCRIBE) as (running, hooks):
         driver = CallDriver(running.client, hooks)
         trace = await driver.voicemail()
