@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -96,7 +97,7 @@ class Replies:
         sources: dict[str, str] = {}
         for parser in self.parsers(business.slug):
             try:
-                parsed = await parser.parse(text, context)
+                parsed = await parser.parse(text, replace(context, found=found))
             except Exception:
                 log.exception("reply parser %r failed on %s", parser.name, what)
                 continue
