@@ -7,6 +7,8 @@ what a caller says into that shape before the parser chain runs, and changes not
 
 - fillers go ("this is um Carla" → "this is Carla");
 - ``a.m.`` / ``p.m.`` become ``am`` / ``pm``;
+- a run-on after a capitalised word is split before "I" ("my name is Priya I'd like" →
+  "my name is Priya, I'd like"), so a name does not swallow the next clause;
 - a run of number words or single digits is read digit by digit, tens as two digits
   ("seven eight seven oh four", "seventy eight seven oh four", "7 8 7 0 4" → ``78704``;
   "double five" → ``55``), so ZIPs and phone numbers survive;
@@ -55,6 +57,8 @@ _HYPHEN_NUMBER_RE = re.compile(
     re.I,
 )
 _TOKEN_RE = re.compile(r"\S+")
+# "Priya I'd like": a capitalised word, then the pronoun "I" starting the next clause.
+_RUN_ON_RE = re.compile(r"\b([A-Z][a-z]{1,20}) (?=I(?:'[a-z]{1,2})?\b)")
 _EDGE_PUNCT = ",.;:!?\"'()"
 
 
@@ -63,6 +67,7 @@ def normalise(text: str) -> str:
     text = _FILLER_RE.sub(" ", text)
     text = _MERIDIEM_RE.sub(lambda m: m.group(1).lower() + "m", text)
     text = _HYPHEN_NUMBER_RE.sub(r"\1 \2", text)
+    text = _RUN_ON_RE.sub(r"\1, ", text)
     words = [_Word.of(token) for token in _TOKEN_RE.findall(text)]
     _read_soundalikes(words)
     out: list[str] = []

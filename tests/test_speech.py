@@ -43,6 +43,9 @@ from hub.types import ParseContext
         ("I need one plumber no one is home", "I need one plumber no one is home"),
         ("oh no the pipe burst", "oh no the pipe burst"),
         ("ummm hmm the drain", "the drain"),
+        # a run-on after a name is split before the next clause's "I"
+        ("my name is Priya I'd like a quote", "my name is Priya, I'd like a quote"),
+        ("this is Frank I'm calling", "this is Frank, I'm calling"),
     ],
 )
 def test_normalise(spoken: str, written: str) -> None:
