@@ -2,12 +2,14 @@
 
     python bench/parse_accuracy.py            # JSON: accuracy per field and set, counts, speed
     python bench/parse_accuracy.py --misses   # ... and every wrong field, to stderr
+    python bench/parse_accuracy.py --file transcripts.jsonl   # other sets (repeatable)
 
 Data, in tests/data (see its README): replies.jsonl, written before the parser and read while
 writing its rules (a development set), and replies_holdout.jsonl, written once the rules were
 done and never used to change them. Every line is parsed with the catalog in services.json.
 A callback start is right within 30 minutes of the label, or when both are null; every other
-field must be equal.
+field must be equal. ``--file NAME`` scores other sets in tests/data instead (transcripts.jsonl:
+voicemail transcripts, read through ``hub.speech.normalise`` first, as the hub reads them).
 
 The baseline, scored in the same run on the same data, is what a hand-wired automation does:
 the carrier keywords as the whole text, the first five-digit number as the ZIP, the first
@@ -27,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.defaults.rules import read_reply
+from hub.speech import normalise
 from hub.types import Intent, ParseContext, ParsedReply
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -35,6 +38,16 @@ TOLERANCE = timedelta(minutes=30)
 
 
 SETS = ("replies.jsonl", "replies_holdout.jsonl")
+#: Sets of speech transcripts: the hub normalises spoken numbers before its parsers read them.
+SPEECH_PREFIX = "transcripts"
+
+
+def transcript_reply(text: str, context: ParseContext) -> ParsedReply:
+    return read_reply(normalise(text), context)
+
+
+def reader_for(name: str) -> Any:
+    return transcript_reply if name.startswith(SPEECH_PREFIX) else read_reply
 
 
 def load_services() -> dict[str, tuple[str, ...]]:
@@ -140,18 +153,33 @@ def microseconds_per_reply(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="print every wrong field to stderr")
+    parser.add_argument(
+        "--file",
+        action="append",
+        metavar="NAME",
+        help="score this set in tests/data instead of the default ones (repeatable)",
+    )
     args = parser.parse_args()
+    sets = tuple(args.file) if args.file else SETS
 
     services = load_services()
     report: dict[str, Any] = {}
     everything: list[dict[str, Any]] = []
-    for name in SETS:
+    readers: dict[str, Any] = {}
+    for name in sets:
         rows = load_rows(name)
         if args.misses:
             print(f"-- {name}", file=sys.stderr)
-        report[name] = score(rows, services, args.misses)
+        report[name] = score(rows, services, args.misses, reader=reader_for(name))
         everything.extend(rows)
-    report["combined"] = score(everything, services, False)
+        readers.update({row["text"]: reader_for(name) for row in rows})
+
+    def read(text: str, context: ParseContext) -> ParsedReply:
+        reader: Any = readers.get(text, read_reply)
+        parsed: ParsedReply = reader(text, context)
+        return parsed
+
+    report["combined"] = score(everything, services, False, reader=read)
     baseline = score(everything, services, False, reader=naive_reply)
     report["baseline_naive_combined"] = {"accuracy": baseline["accuracy"]}
     report["microseconds_per_reply"] = round(microseconds_per_reply(everything, services), 1)

@@ -282,8 +282,9 @@ class Calls:
                 caller=state.lead.caller,
                 lead_id=state.lead.id,
             )
+            missing = [field for field in ("service", "zip") if not getattr(state.lead, field)]
             return self.templates.render(
-                name, business, **template_context(name, state.lead, call=call)
+                name, business, **template_context(name, state.lead, call=call, missing=missing)
             )
 
         def then(state: SendState, sent: bool, reason: str | None) -> Script[None]:

@@ -93,6 +93,10 @@ class Runtime(Protocol):
         self, business: str, provider: str, call_id: str, recording_url: str
     ) -> bool: ...
 
+    async def attach_transcript(
+        self, business: str, provider: str, call_id: str, text: str
+    ) -> bool: ...
+
     async def receive_call(self, business: str, provider: str, event: CallEvent) -> CallReceipt: ...
 
     async def receive_sms(self, business: str, provider: str, sms: InboundSms) -> None: ...
@@ -294,6 +298,22 @@ class ProviderContext:
         """
         return await self._runtime.attach_recording(
             self.business.slug, self.provider_name, call_id, recording_url
+        )
+
+    async def attach_transcript(self, call_id: str, text: str) -> bool:
+        """Hand in the transcript of a voicemail left on a call this source reported: the hub
+        keeps it as the caller's words and reads it into their lead like a first reply (the
+        business's reply parsers, after spoken numbers are written as digits), so the
+        follow-up question asks only for what is still missing and the owner's summary quotes
+        it. ``text`` is what the provider's speech engine heard; pass it as received.
+
+        ``True`` if the hub took it; ``False`` if this business has no call ``call_id`` from
+        this source, the call has no lead (anonymous, answered), it already has a transcript
+        (a retried callback), or ``text`` is blank. See ``hub.voicemails`` for what happens
+        when the transcript arrives before or after the text-back and the caller's reply.
+        """
+        return await self._runtime.attach_transcript(
+            self.business.slug, self.provider_name, call_id, text
         )
 
     async def tell_owner(self, key: str, text: str, *, lead_id: int) -> bool:

@@ -44,6 +44,7 @@ class PluginHost:
         tell_owner: Callable[[Business, str, str, str, int], Awaitable[bool]],
         note_on_lead: Callable[[Business, str, int, str, str | None], Awaitable[bool]],
         set_lead_status: Callable[[Business, str, int, str], Awaitable[bool]],
+        attach_transcript: Callable[[str, str, str, str], Awaitable[bool]],
     ) -> None:
         self._clock = clock
         self._public_url = public_url
@@ -59,6 +60,7 @@ class PluginHost:
         self._tell_owner = tell_owner
         self._note_on_lead = note_on_lead
         self._set_lead_status = set_lead_status
+        self._attach_transcript = attach_transcript
 
     @property
     def clock(self) -> Clock:
@@ -116,6 +118,11 @@ class PluginHost:
         self, business: str, provider: str, call_id: str, recording_url: str
     ) -> bool:
         return await calls.attach_recording(business, provider, call_id, recording_url)
+
+    async def attach_transcript(
+        self, business: str, provider: str, call_id: str, text: str
+    ) -> bool:
+        return await self._attach_transcript(business, provider, call_id, text)
 
     async def receive_call(self, business: str, provider: str, event: CallEvent) -> CallReceipt:
         receipt: CallReceipt = await self._receive_call(self._businesses[business], provider, event)

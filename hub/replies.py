@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -74,7 +75,7 @@ class Replies:
         found, sources = await self._parse(business, message)
         async with self.db.transaction() as uow:
             await self._apply(uow, lead, found, sources, message)
-            await self._next_step(uow, business, lead, message)
+            await self.next_step(uow, business, lead, message)
 
     async def _parse(
         self, business: Business, message: Message
@@ -96,7 +97,7 @@ class Replies:
         sources: dict[str, str] = {}
         for parser in self.parsers(business.slug):
             try:
-                parsed = await parser.parse(text, context)
+                parsed = await parser.parse(text, replace(context, found=found))
             except Exception:
                 log.exception("reply parser %r failed on %s", parser.name, what)
                 continue
@@ -136,9 +137,11 @@ class Replies:
             message_id=message.id,
         )
 
-    async def _next_step(
+    async def next_step(
         self, uow: UnitOfWork, business: Business, lead: Lead, message: Message
     ) -> None:
+        """What follows the customer's words in ``message`` (a reply, a voicemail transcript):
+        an urgent alert, one follow-up question for what is still missing, or the summary."""
         if lead.urgency == "emergency":
             await self.followups.alert_owner(uow, business, lead.id)
         if await deliveries.exists(uow, lead.id, EventKind.NOTIFY_SUMMARY):

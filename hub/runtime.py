@@ -49,6 +49,7 @@ from hub.store.sql import Handover
 from hub.templating import Templates
 from hub.texting import Texting
 from hub.types import CallEvent, CallReceipt, DeliveryReport, InboundSms
+from hub.voicemails import PROCESS_TRANSCRIPT, Voicemails
 from hub.worker import Worker
 
 log = logging.getLogger("hub")
@@ -91,6 +92,9 @@ class Hub:
             set_lead_status=lambda business, provider, lead_id, status: self.leads.set_status_of(
                 business, lead_id, status, actor=provider
             ),
+            attach_transcript=lambda business, provider, call_id, text: self.voicemails.attach(
+                business, provider, call_id, text
+            ),
         )
         self.providers: dict[str, BusinessProviders] = {
             slug: build_providers(business, plugins, self.plugin_host)
@@ -124,6 +128,10 @@ class Hub:
         self.forms = FormLeads(
             db, jobs, clock, businesses, self.leads, self.replies, self.notifications,
             self.followups, self.outbound,
+        )  # fmt: skip
+        self.voicemails = Voicemails(
+            db, jobs, clock, businesses, self.leads, self.replies, self.notifications,
+            self.followups,
         )  # fmt: skip
         self._register_core_jobs()
         self.started = False
@@ -162,6 +170,9 @@ class Hub:
             JobKind(REMIND_OWNER, bound(self.followups.run_remind_owner), max_attempts=5),
             JobKind(SUMMARY, bound(self.followups.run_summary), max_attempts=5),
             JobKind(PROCESS_FORM, bound(self.forms.run_process_form), max_attempts=5),
+            JobKind(
+                PROCESS_TRANSCRIPT, bound(self.voicemails.run_process_transcript), max_attempts=5
+            ),
         ]
         for kind in kinds:
             self.job_kinds[kind.name] = kind

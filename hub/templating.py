@@ -94,8 +94,10 @@ def _local_time(value: Any, business: Business, fmt: str = "%a %b %-d, %-I:%M %p
 #: What each template is rendered with besides ``business`` and ``lead`` (a ``LeadView``), at
 #: send time and in ``hub check`` alike. ``notify/*`` templates all get the notify variables.
 TEMPLATE_VARIABLES: dict[str, tuple[str, ...]] = {
-    "sms/text_back.txt": ("call",),
-    "sms/text_back_after_hours.txt": ("call",),
+    # ``missing``: what the text-back still has to ask for ("service", "zip"); a voicemail
+    # transcript read before the text-back went may have answered some of it.
+    "sms/text_back.txt": ("call", "missing"),
+    "sms/text_back_after_hours.txt": ("call", "missing"),
     "sms/follow_up.txt": ("missing",),
     "sms/staff_reply.txt": ("text",),
     "sms/owner_notify.txt": ("kind", "url"),

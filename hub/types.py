@@ -289,3 +289,7 @@ class ParseContext:
     received_at: datetime
     #: ``{"service name": ["synonym", ...]}`` from hub.yaml.
     services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: What the parsers before this one in the business's chain found in the same text (empty
+    #: for the first). The chain keeps their fields and takes only what this parser adds, so a
+    #: costly parser (a language model) can skip a text with nothing left to find.
+    found: ParsedReply = field(default_factory=ParsedReply)

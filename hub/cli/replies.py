@@ -45,6 +45,7 @@ def parse_reply(
     Runs the business's `reply_parsers` in order (`rules` unless it lists others), as the hub
     does with a real reply, with its service catalog and timezone.
     """
+    from dataclasses import replace
     from zoneinfo import ZoneInfo
 
     from hub.keywords import classify_intent
@@ -76,7 +77,8 @@ def parse_reply(
         found = ParsedReply()
         for parser in parsers:
             try:
-                found = (await parser.parse(body, context)).merged_over(found)
+                parsed = await parser.parse(body, replace(context, found=found))
+                found = parsed.merged_over(found)
             except Exception as exc:
                 click.secho(f"warning: parser {parser.name!r} failed: {exc}", fg="yellow", err=True)
         callback = found.callback

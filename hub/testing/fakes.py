@@ -218,6 +218,16 @@ class CallDriver:
         """A call the owner took: no text."""
         raise NotImplementedError
 
+    async def voicemail(
+        self, caller: str | None = CALLER, *, call_id: str | None = None
+    ) -> CallTrace:
+        """A call nobody took, on which the caller left a voicemail."""
+        raise NotImplementedError
+
+    async def transcript(self, call_id: str, text: str) -> httpx.Response:
+        """The provider's transcript of the voicemail left on ``call_id`` (``voicemail``)."""
+        raise NotImplementedError
+
     async def reply(self, caller: str, text: str) -> httpx.Response:
         """The caller texts the business."""
         raise NotImplementedError

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from hub import ProviderConfig, to_e164
 
@@ -25,6 +25,8 @@ _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _URL = re.compile(r"^https?://[^/\s?#]+/?$")
 
 #: Lookup v2 line types that cannot take a text (Twilio's ``line_type_intelligence.type``).
+#: The longest recording Twilio's ``<Record transcribe>`` transcribes, in seconds.
+TRANSCRIBE_MAX_LENGTH = 120
 DEFAULT_SKIP_LINE_TYPES = ("landline", "pager", "premium", "sharedCost", "uan", "voicemail")
 
 
@@ -132,6 +134,12 @@ class TwilioCallConfig(TwilioAccount):
     voicemail_max_length: int = Field(
         120, ge=5, le=3600, description="Longest voicemail, in seconds"
     )
+    transcribe: bool = Field(
+        False,
+        description="Ask Twilio for a transcript of each voicemail (<Record transcribe>, "
+        "billed per transcript; English only, recordings of at most 120 seconds): the hub "
+        "reads it into the lead like a first reply",
+    )
     missed_message: str | None = Field(
         None,
         description="What a caller hears when nobody took the call; {business} is the "
@@ -163,6 +171,17 @@ class TwilioCallConfig(TwilioAccount):
                 "only applies to mode: forward (in catch mode the hub never rings the owner)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _transcribe(self) -> TwilioCallConfig:
+        if self.transcribe and not self.voicemail:
+            raise ValueError("transcribe needs voicemail: true (it transcribes the voicemail)")
+        if self.transcribe and self.voicemail_max_length > TRANSCRIBE_MAX_LENGTH:
+            raise ValueError(
+                f"Twilio transcribes recordings of at most {TRANSCRIBE_MAX_LENGTH} seconds: "
+                f"set voicemail_max_length to {TRANSCRIBE_MAX_LENGTH} or less"
+            )
+        return self
 
     def missed_text(self, business: str) -> str:
         default = (

@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import secrets
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -597,6 +598,29 @@ class TwilioCall:
             "ErrorCode": "0",
         }
 
+    def transcription(
+        self, text: str, *, status: str = "completed", recording_url: str | None = None
+    ) -> dict[str, str]:
+        """``<Record transcribeCallback>``: the voicemail's transcript, with the call's
+        parameters, as Twilio posts it (``TranscriptionText`` only once ``completed``)."""
+        recording_sid = sid("RE")
+        transcription_sid = sid("TR")
+        base = f"https://api.twilio.com/2010-04-01/Accounts/{self.account_sid}"
+        form = {
+            **self._base("completed"),
+            "TranscriptionSid": transcription_sid,
+            "TranscriptionStatus": status,
+            "TranscriptionUrl": f"{base}/Recordings/{recording_sid}/Transcriptions/"
+            f"{transcription_sid}",
+            "TranscriptionType": "fast",
+            "RecordingSid": recording_sid,
+            "RecordingUrl": recording_url or f"{base}/Recordings/{recording_sid}",
+            "url": "",
+        }
+        if status == "completed":
+            form["TranscriptionText"] = text
+        return form
+
 
 class _MultiDict:
     """Just enough of a multi-dict for ``RequestValidator`` to sign repeated fields."""
@@ -682,6 +706,8 @@ class CallDriver(BaseCallDriver):
     ) -> None:
         super().__init__(client)
         self.webhooks = webhooks or TwilioWebhooks(str(client.base_url), clock=clock)
+        #: Calls ``voicemail`` played, with the transcript URL the hub gave Twilio.
+        self._calls: dict[str, tuple[TwilioCall, str | None]] = {}
 
     async def _post(self, route: str, params: Params) -> httpx.Response:
         response = await self.webhooks.post(self.client, route, params)
@@ -709,6 +735,32 @@ class CallDriver(BaseCallDriver):
         trace.responses.append(await self._post("dial", call.dial("completed", duration=60)))
         trace.responses.append(await self._post("call-status", call.status("completed")))
         return trace
+
+    async def voicemail(
+        self, caller: str | None = DEFAULT_CALLER, *, call_id: str | None = None
+    ) -> CallTrace:
+        """Nobody takes the call and the caller leaves a message: the ``<Dial action>`` answers
+        with ``<Record>``, whose action Twilio runs when the caller hangs up."""
+        call = self.webhooks.call(caller or "", call_sid=call_id)
+        trace = CallTrace(call.sid)
+        trace.responses.append(await self._post("voice", call.voice()))
+        response = await self._post("dial", call.dial("no-answer"))
+        trace.responses.append(response)
+        record = ET.fromstring(response.text).find("Record")  # noqa: S314 - the hub's own TwiML
+        if record is None:
+            raise AssertionError("the hub offered no voicemail (<Record>) for a missed call")
+        trace.responses.append(await self._post(record.get("action") or "", call.recording()))
+        self._calls[call.sid] = (call, record.get("transcribeCallback"))
+        return trace
+
+    async def transcript(
+        self, call_id: str, text: str, *, status: str = "completed"
+    ) -> httpx.Response:
+        """Twilio's transcription callback for a voicemail ``voicemail`` left."""
+        call, url = self._calls[call_id]
+        if not url:
+            raise AssertionError("the hub did not ask Twilio for a transcript (transcribe: false)")
+        return await self._post(url, call.transcription(text, status=status))
 
     async def reply(self, caller: str, text: str) -> httpx.Response:
         return await self._post("sms", self.webhooks.sms(caller, text))

@@ -23,9 +23,11 @@ hangs up during the greeting never reaches ``<Record>``: the call's final status
 
 Whichever webhook reports a call first decides it; the core stores each CallSid once, so later
 reports of the same call change nothing. The one thing that may arrive late is a voicemail's
-recording, which is attached to the stored call. Decisions that span webhooks (the owner
-accepted a screened call, the owner's leg answered) are plugin marks, keyed by the caller's
-CallSid.
+recording, which is attached to the stored call, and (with ``transcribe``) its transcript:
+Twilio posts it to ``/transcript`` (``<Record transcribeCallback>``), signed like every
+webhook, and the hub reads it into the caller's lead (``context.attach_transcript``).
+Decisions that span webhooks (the owner accepted a screened call, the owner's leg answered)
+are plugin marks, keyed by the caller's CallSid.
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
             Route("/answered-by", self.answered_by, methods=["POST"]),
             Route("/voicemail", self.voicemail, methods=["POST"]),
             Route("/call-status", self.call_status, methods=["POST"]),
+            Route("/transcript", self.transcript, methods=["POST"]),
         ]
 
     # -- webhooks ---------------------------------------------------------------------------------
@@ -282,6 +285,19 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
         response.hangup()
         return twiml(response)
 
+    async def transcript(self, request: Request) -> Response:
+        """``<Record transcribeCallback>``: the voicemail's transcript (``TranscriptionText``)
+        once ``TranscriptionStatus`` is ``completed``; a ``failed`` one leaves the recording
+        alone. Twilio reads nothing back, and a retry of it changes nothing."""
+        form = await self.verifier.form(request)
+        call_sid = required(form, "CallSid")
+        text = optional(form, "TranscriptionText")
+        if optional(form, "TranscriptionStatus") != "completed" or text is None:
+            return Response(status_code=204)
+        if not await self.context.attach_transcript(call_sid, text):
+            self.context.log.info("transcript of call %s not taken (unknown or repeated)", call_sid)
+        return Response(status_code=204)
+
     async def call_status(self, request: Request) -> Response:
         """The call's status callback (and, unscreened, the owner's leg answering)."""
         form = await self.verifier.form(request)
@@ -360,8 +376,14 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
             recording_status_callback=target,
             recording_status_callback_method="POST",
             recording_status_callback_event="completed",
+            **self._transcribe_options(),
         )
         return twiml(response)
+
+    def _transcribe_options(self) -> dict[str, object]:
+        if not self.config.transcribe:
+            return {}
+        return {"transcribe": True, "transcribe_callback": self.url("transcript")}
 
     def _say_options(self) -> dict[str, str]:
         options = {}
