@@ -3,6 +3,8 @@ status callbacks as signed webhooks."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from hub_twilio.testing import (
     twilio_hub,
 )
 
+from hub import OutboundSms, SendStatus
 from hub.testing import InProcessHub, ManualClock, ScriptedResponse
 
 OTHER_CALLER = "+15125550177"
@@ -224,3 +227,16 @@ async def test_refused_texts_are_not_retried_and_the_owner_hears_why(
         message = await running.recorded.message(direction="out")
         assert message.status == "failed" and message.error_code == str(code)
         assert (await running.recorded.contact(DEFAULT_CALLER)).can_receive_sms is can_receive
+
+
+async def test_a_twilio_that_hangs_is_given_up_on_at_the_configured_timeout(hub_dir, fake_twilio):
+    fake_twilio.answer_delay = 30  # accepts the text, then does not answer
+    options = {"timeout": 0.3}
+    async with twilio_hub(hub_dir, fake_twilio, sender_options=options) as (running, _):
+        [sender] = running.hub.senders("acme")
+        sms = OutboundSms("text_back:1#1", DEFAULT_CALLER, "Sorry we missed you", DEFAULT_NUMBER)
+        started = time.monotonic()
+        result = await asyncio.wait_for(sender.send(sms), 10)
+        assert time.monotonic() - started < 5
+    assert result.status == SendStatus.RETRY and "TimeoutError" in (result.error or "")
+    assert len(fake_twilio.texts) == 1  # Twilio took it: only asking it can tell
