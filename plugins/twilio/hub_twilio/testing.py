@@ -35,9 +35,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import operator
 import secrets
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -296,11 +297,12 @@ def _rfc2822(text: str) -> datetime:
 
 
 def _date_sent_matches(query: Mapping[str, str], sent: datetime) -> bool:
-    for key, compare in (
-        ("DateSent", lambda a, b: a == b),
-        ("DateSent<", lambda a, b: a <= b),
-        ("DateSent>", lambda a, b: a >= b),
-    ):
+    compares: list[tuple[str, Callable[[Any, Any], bool]]] = [
+        ("DateSent", operator.eq),
+        ("DateSent<", operator.le),
+        ("DateSent>", operator.ge),
+    ]
+    for key, compare in compares:
         value = query.get(key)
         if not value:
             continue
