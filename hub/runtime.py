@@ -148,9 +148,7 @@ class Hub:
         kinds = [
             # A text's run waits on at most a line-type lookup, a look for an earlier attempt
             # and a send per sender, each bounded by the sender's timeout (10 s by default).
-            JobKind(
-                name, bound(run), max_attempts=8, backoff_base=5, backoff_cap=600, deadline=90
-            )
+            JobKind(name, bound(run), max_attempts=8, backoff_base=5, backoff_cap=600, deadline=90)
             for name, run in texts.items()
         ]
         kinds += [

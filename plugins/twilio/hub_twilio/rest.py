@@ -98,6 +98,22 @@ class TwilioRest:
             return SendResult.retry(f"cannot reach Twilio: {type(exc).__name__}: {exc}")
         return str(message.sid), str(message.status or "queued")
 
+    async def recent_messages(
+        self, to: str, sender: str | None, limit: int
+    ) -> list[Any] | SendResult:
+        """The newest messages to ``to`` (from ``sender``, when it is a number), newest first;
+        or the ``SendResult`` (a retry) of the error."""
+        filters: dict[str, Any] = {"to": to, "limit": limit, "page_size": limit}
+        if sender is not None:
+            filters["from_"] = sender
+        try:
+            return list(await self.client.messages.list_async(**filters))
+        except TwilioException as exc:
+            failed = result_for_error(exc)
+            return SendResult.retry(failed.error or "Twilio error", error_code=failed.error_code)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return SendResult.retry(f"cannot reach Twilio: {type(exc).__name__}: {exc}")
+
     async def line_type(self, phone: str) -> str:
         """Lookup's line type of ``phone`` (``unknown`` when it has none)."""
         try:
