@@ -33,6 +33,10 @@ COMPLETED = "completed"
 FAILED = "failed"
 CANCELLED = "cancelled"
 
+#: A job kind's ``deadline`` unless it names one (seconds): twice the longest timeout a
+#: provider's settings allow (60 s).
+DEFAULT_DEADLINE = 120.0
+
 
 class Retry(Exception):
     """Raise from a job handler to try again later (``after`` seconds, else the backoff)."""
@@ -86,6 +90,12 @@ class JobKind:
     #: deliveries run in a pool of their own (``worker.delivery_concurrency``), so a slow or
     #: failing service never holds up a text.
     pool: str = "jobs"
+    #: Seconds a run of this job may take. Past it the worker cancels the run, logs it and
+    #: schedules a retry, and stops renewing its lease even if the handler ignores the
+    #: cancellation (another worker rescues it then): no handler, and no plugin it calls,
+    #: can hold a worker slot or a job for longer. Keep it well above the timeouts of what the
+    #: handler waits on.
+    deadline: float = DEFAULT_DEADLINE
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1))

@@ -17,6 +17,7 @@ import abc
 import enum
 import typing
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Generic
 
 from pydantic import BaseModel, ConfigDict
@@ -142,6 +143,22 @@ class SmsSender(Provider[ConfigT]):
         """Send one text. Return ``SendResult.retry`` for anything worth trying again
         (rate limits, 5xx, network errors) and ``SendResult.failed`` otherwise. Do not retry
         inside: the hub's job queue retries with backoff and survives restarts."""
+
+    async def find_sent(self, sms: OutboundSms, since: datetime) -> SendResult | None:
+        """Whether an earlier attempt at this very text went out. Optional.
+
+        The hub records each attempt before it calls ``send``; when an attempt has no outcome
+        (the hub died mid-send, the send timed out, the job's lease was rescued), the next
+        run asks this before it sends, so a text the provider took is not sent twice.
+        ``sms`` is the same text (``reference``, recipient, body, sender number); ``since``
+        is when the attempt was recorded, by the hub's clock: allow for a little skew.
+
+        Return ``SendResult.sent(provider_id, ...)`` when the provider has it; ``None`` when
+        the provider says it never took it; ``SendResult.retry(...)`` when it cannot be asked
+        now (the hub tries later, and sends nothing meanwhile). The default raises
+        ``NotImplementedError``: this sender cannot tell, and the hub sends the text again.
+        """
+        raise NotImplementedError
 
 
 class ReplyParser(Provider[ConfigT]):

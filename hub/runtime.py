@@ -154,7 +154,9 @@ class Hub:
             OWNER_ALERT: self.followups.run_owner_alert,
         }
         kinds = [
-            JobKind(name, bound(run), max_attempts=8, backoff_base=5, backoff_cap=600)
+            # A text's run waits on at most a line-type lookup, a look for an earlier attempt
+            # and a send per sender, each bounded by the sender's timeout (10 s by default).
+            JobKind(name, bound(run), max_attempts=8, backoff_base=5, backoff_cap=600, deadline=90)
             for name, run in texts.items()
         ]
         kinds += [

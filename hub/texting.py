@@ -10,6 +10,7 @@ one unit of work.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,10 +86,12 @@ class Texting:
         """Send one text about a lead for a job, once per ``source_key``, and record how it
         went: to the lead's caller, or (``to_owner``) to the business owner's phone.
 
-        The text's row, what follows it (``then``) and the job's completion are one unit of
-        work after the send: one commit per text. A process that dies between the send and
-        that commit leaves the job to be rescued and the text sent again, under the same
-        ``reference``: at least once, never silently lost.
+        The text's row is committed as an attempt (``sending``) before the provider is
+        called; its outcome, what follows it (``then``) and the job's completion are one unit
+        of work after the send. A run that finds an attempt without an outcome (the process
+        died, the lease was rescued, the send timed out) asks the senders whether that text
+        went out (``SmsSender.find_sent``) and sends only when none says it did; a sender
+        that cannot tell means it is sent again (README, "Guarantees").
         """
         capped = purpose == TEXT_BACK and bool(business.text_back.daily_cap)
         now = self.clock.now()
@@ -105,6 +108,20 @@ class Texting:
             raise Discard("the lead no longer exists")
         if state.message_done:
             return  # an earlier run got this far and recorded it
+        attempt = await messages.get(state.attempt_id) if state.attempt_id else None
+        if attempt is not None:
+            earlier = OutboundSms(
+                f"{source_key}#{job.id}", attempt.phone, attempt.body, attempt.business_number
+            )
+            found, by = await self.find_sent(business, earlier, attempt.created_at)
+            if found is not None:  # it went out: record it, never send it again
+                message = self._message(business, lead_id, earlier, purpose, by, found)
+                await self.db.run(
+                    self._outcome(job, business, state, message, None, then, True, None, attempt.id)
+                )
+                return
+            if capped and attempt.created_at >= midnight:  # not sent: not one of today's
+                state = dataclasses.replace(state, sent_today=state.sent_today - 1)
         if to_owner:
             recipient = business.owner.phone
             if recipient is None:
@@ -114,39 +131,50 @@ class Texting:
         else:
             recipient = state.phone
             reason = self._reason_not_to_send(business, state, purpose, respect_opt_out)
+        attempt_id = attempt.id if attempt is not None else None
         if reason is not None:
             event: dict[str, Any] = {"kind": f"{purpose}_skipped", "reason": reason}
-            await self.db.run(self._outcome(job, business, state, None, event, then, False, reason))
+            await self.db.run(
+                self._outcome(job, business, state, None, event, then, False, reason, attempt_id)
+            )
             return
-        if not isinstance(body, str):
-            body = body(state)
-        if not to_owner and purpose != "opt_out_confirmation" and not state.has_texted:
-            body = with_opt_out_line(body)
-        sms = OutboundSms(f"{source_key}#{job.id}", recipient, body, sender_number)
+        if attempt is not None:  # the same text again: the one the provider said it lacks
+            sms = OutboundSms(f"{source_key}#{job.id}", recipient, attempt.body, sender_number)
+        else:
+            if not isinstance(body, str):
+                body = body(state)
+            if not to_owner and purpose != "opt_out_confirmation" and not state.has_texted:
+                body = with_opt_out_line(body)
+            sms = OutboundSms(f"{source_key}#{job.id}", recipient, body, sender_number)
+            attempt_id = await self.db.run(
+                messages.insert_attempt(
+                    self.db.dialect,
+                    {
+                        "business": business.slug,
+                        "lead_id": lead_id,
+                        "phone": recipient,
+                        "business_number": sender_number,
+                        "direction": Direction.OUTBOUND.value,
+                        "purpose": purpose,
+                        "body": body,
+                        "source_key": source_key,
+                        "created_at": self.clock.now(),
+                    },
+                )
+            )
+            if attempt_id is None:
+                raise Retry("another run of this text recorded an attempt first")
         result, sender = await self.send(business, sms)
         if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
+            # The attempt stays without an outcome: a retry that timed out may have been
+            # accepted, so the next run asks before it sends.
             raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
         sent = result.status == SendStatus.SENT
-        message = {
-            "business": business.slug,
-            "lead_id": lead_id,
-            "phone": recipient,
-            "business_number": sender_number,
-            "direction": Direction.OUTBOUND.value,
-            "purpose": purpose,
-            "body": body,
-            "source_key": source_key,
-            "provider": sender.name if sender else None,
-            "provider_message_id": result.provider_id,
-            "status": str(result.message_status) if sent else "failed",
-            "status_rank": result.message_status.rank if sent else 3,
-            "error": result.error,
-            "error_code": result.error_code,
-            "created_at": self.clock.now(),
-            "sent_at": self.clock.now() if sent else None,
-        }
+        message = self._message(business, lead_id, sms, purpose, sender, result)
         if sent:
-            await self.db.run(self._outcome(job, business, state, message, None, then, True, None))
+            await self.db.run(
+                self._outcome(job, business, state, message, None, then, True, None, attempt_id)
+            )
             return
         if to_owner:
             log.warning(
@@ -155,7 +183,9 @@ class Texting:
                 lead_id,
                 result.error,
             )
-            await self.db.run(self._outcome(job, business, state, message, None, None, False, None))
+            await self.db.run(
+                self._outcome(job, business, state, message, None, None, False, None, attempt_id)
+            )
             return
         async with self.db.transaction() as uow:  # the rare path: the ORM is fine here
             issue = await self.apply_recipient_issue(
@@ -163,7 +193,66 @@ class Texting:
             )
             reason = issue or f"texting failed: {result.error}"
             event = {"kind": "text_failed", "reason": reason, "error": result.error}
-            await uow.run(self._outcome(job, business, state, message, event, then, False, reason))
+            await uow.run(
+                self._outcome(job, business, state, message, event, then, False, reason, attempt_id)
+            )
+
+    def _message(
+        self,
+        business: Business,
+        lead_id: int,
+        sms: OutboundSms,
+        purpose: str,
+        sender: SmsSender | None,
+        result: SendResult,
+    ) -> dict[str, Any]:
+        """A text's row, as its outcome leaves it."""
+        sent = result.status == SendStatus.SENT
+        return {
+            "business": business.slug,
+            "lead_id": lead_id,
+            "phone": sms.to,
+            "business_number": sms.sender_number,
+            "purpose": purpose,
+            "provider": sender.name if sender else None,
+            "provider_message_id": result.provider_id,
+            "status": str(result.message_status) if sent else "failed",
+            "status_rank": result.message_status.rank if sent else 3,
+            "error": result.error,
+            "error_code": result.error_code,
+            "sent_at": self.clock.now() if sent else None,
+        }
+
+    async def find_sent(
+        self, business: Business, sms: OutboundSms, since: datetime
+    ) -> tuple[SendResult | None, SmsSender | None]:
+        """Ask the business's senders whether an earlier attempt at ``sms`` went out: the
+        sender's result when one found it; ``(None, None)`` when none did, or none can tell.
+        A sender that cannot ask now (its API is down) makes the job retry, never send."""
+        for sender in self.senders(business.slug):
+            try:
+                found = await sender.find_sent(sms, since)
+            except NotImplementedError:
+                log.warning(
+                    "sender %r cannot tell whether text %s went out; it is sent again",
+                    sender.name,
+                    sms.reference,
+                )
+                continue
+            except Exception as exc:
+                log.exception("sender %r raised while looking for a sent text", sender.name)
+                raise Retry(f"could not ask {sender.name} whether the text went out") from exc
+            if found is None:
+                continue
+            if found.status == SendStatus.SENT:
+                log.info("text %s had gone out through %r", sms.reference, sender.name)
+                return found, sender
+            reason = found.error or "no answer"
+            raise Retry(
+                f"could not ask {sender.name} whether the text went out: {reason}",
+                after=found.retry_after,
+            )
+        return None, None
 
     def _outcome(
         self,
@@ -175,11 +264,19 @@ class Texting:
         then: AfterSend | None,
         sent: bool,
         reason: str | None,
+        attempt_id: int | None,
     ) -> Script[None]:
-        """A text's outcome, what follows it, and its job's completion, in one unit of work."""
+        """A text's outcome (on its attempt's row; a text not sent forgets it), what follows
+        it, and its job's completion, in one unit of work."""
         dialect = self.db.dialect
+        if message is None and attempt_id is not None:
+            yield from messages.drop_attempt(dialect, attempt_id)
         if message is not None:
-            message_id = yield from messages.insert(dialect, message)
+            if attempt_id is not None:
+                message_id = attempt_id
+                yield from messages.record_outcome(dialect, message_id, message)
+            else:
+                message_id = yield from messages.insert(dialect, message)
             if sent and message["phone"] == state.phone:  # the conversation, not the owner
                 yield from self.events.emit(
                     business, EventKind.MESSAGE_SENT, state.lead_id, cause=f"message:{message_id}",

@@ -5,6 +5,10 @@ Two ways a job reaches a worker. The process that committed it hands its id stra
 ``poll_interval`` the worker claims whatever is due, which picks up retries, delayed jobs and
 jobs committed by other processes. Leases are extended while jobs run, and jobs whose worker
 died are rescued once their lease expires.
+
+Every run is bounded by its kind's ``deadline``: past it the run is cancelled and retried, and
+its lease is no longer renewed, so a handler stuck on a provider that never answers (or one
+that ignores cancellation) cannot hold a slot, or its job, for longer.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from hub.clock import Clock
 from hub.context import JobContext
-from hub.jobs import ClaimedJob, Discard, JobKind, Retry, Snooze
+from hub.jobs import DEFAULT_DEADLINE, ClaimedJob, Discard, JobKind, Retry, Snooze
 from hub.store.jobs import JobQueue
 
 log = logging.getLogger("hub.worker")
@@ -57,6 +61,8 @@ class Worker:
         self._adopted: list[ClaimedJob] = []
         self._running: dict[int, asyncio.Task[None]] = {}
         self._pool_of: dict[int, str] = {}
+        #: When each running job passes its kind's deadline (``time.monotonic``).
+        self._deadline_of: dict[int, float] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -173,6 +179,7 @@ class Worker:
         task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
         self._running[job.id] = task
         self._pool_of[job.id] = self._pool(job.kind)
+        self._deadline_of[job.id] = time.monotonic() + self._deadline(job.kind)
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
@@ -180,25 +187,58 @@ class Worker:
             if running is task:
                 del self._running[job_id]
                 self._pool_of.pop(job_id, None)
+                self._deadline_of.pop(job_id, None)
         self._wake.set()
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self.lease_ms / 3000)
             try:
-                held = [*self._running, *(job.id for job in self._adopted)]
-                await self.queue.extend_leases(self.id, held, until_ms=_wall_ms() + self.lease_ms)
+                await self.queue.extend_leases(
+                    self.id, self._held(), until_ms=_wall_ms() + self.lease_ms
+                )
             except Exception:
                 log.exception("extending leases failed")
 
+    def _held(self) -> list[int]:
+        """The jobs whose leases the heartbeat renews: those waiting for a slot, and those
+        running within their deadline. A run past it is left to lose its lease, whether or not
+        its cancellation took."""
+        now = time.monotonic()
+        running = [job_id for job_id, ends in self._deadline_of.items() if ends > now]
+        return [*running, *(job.id for job in self._adopted)]
+
+    def _deadline(self, kind: str) -> float:
+        known = self.kinds.get(kind)
+        return known.deadline if known is not None else DEFAULT_DEADLINE
+
     async def execute(self, job: ClaimedJob) -> None:
-        """Run one claimed job and record how it ended."""
+        """Run one claimed job, within its kind's deadline, and record how it ended."""
         kind = self.kinds.get(job.kind)
         clock = self.clock
+        bound: asyncio.Timeout | None = None
         try:
             if kind is None:
                 raise Retry(f"no handler for job kind {job.kind!r} in this process")
-            await kind.handler(self.context_for(job.kind), job)
+            async with asyncio.timeout(kind.deadline) as bound:
+                await kind.handler(self.context_for(job.kind), job)
+        except TimeoutError as exc:
+            if bound is None or not bound.expired():
+                await self._raised(job, exc)
+                return
+            # The job's state is whatever the handler committed before the deadline: a text
+            # records its attempt before calling the provider, so the retry asks first.
+            log.error(
+                "job %d (%s) passed its deadline of %gs and was abandoned; it will retry",
+                job.id, job.kind, kind.deadline if kind else 0,
+            )  # fmt: skip
+            delay = self._backoff(job)
+            await self.queue.retry(
+                job,
+                f"passed its deadline of {kind.deadline if kind else 0:g}s",
+                run_at_ms=clock.now_ms() + int(delay * 1000),
+                now_ms=clock.now_ms(),
+            )
         except Snooze as exc:
             await self.queue.retry(
                 job, str(exc), run_at_ms=exc.until_ms, now_ms=clock.now_ms(), snooze=True
@@ -216,19 +256,20 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.exception("job %d (%s) raised", job.id, job.kind)
-            delay = self._backoff(job)
-            await self.queue.retry(
-                job,
-                f"{type(exc).__name__}: {exc}",
-                run_at_ms=clock.now_ms() + int(delay * 1000),
-                now_ms=clock.now_ms(),
-            )
+            await self._raised(job, exc)
         else:
             if job.completed or await self.queue.complete(job, now_ms=clock.now_ms()):
                 self.completed += 1
             else:
                 log.warning("job %d finished after its lease was taken over; not recorded", job.id)
+
+    async def _raised(self, job: ClaimedJob, exc: Exception) -> None:
+        log.error("job %d (%s) raised", job.id, job.kind, exc_info=exc)
+        delay = self._backoff(job)
+        now = self.clock.now_ms()
+        await self.queue.retry(
+            job, f"{type(exc).__name__}: {exc}", run_at_ms=now + int(delay * 1000), now_ms=now
+        )
 
     def _backoff(self, job: ClaimedJob) -> float:
         kind = self.kinds.get(job.kind)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -238,3 +240,22 @@ async def test_starttls_and_implicit_tls(hub_dir, certificate, security):
             assert mailbox.messages[0]
     finally:
         controller.stop()
+
+
+async def test_a_mail_server_that_hangs_is_given_up_on_at_the_timeout(hub_dir, smtp):
+    mailbox, port = smtp
+    release = asyncio.Event()
+
+    async def hang(server, session, envelope):
+        await release.wait()  # takes the message and never answers
+        return "250 Message accepted"
+
+    mailbox.handle_DATA = hang
+    settings = email_business(port, timeout=0.3)
+    async with in_process_hub(write_config(hub_dir, {"acme": settings})) as running:
+        await running.post_call(id="m-hang")
+        started = time.monotonic()
+        await asyncio.wait_for(running.run_due_jobs(), 10)
+        assert time.monotonic() - started < 5
+        delivery = await Delivery.get(lead_id=(await Lead.get()).id)
+        assert delivery.status != "delivered" and "Timeout" in (delivery.error or "")

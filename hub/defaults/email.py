@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -77,17 +78,21 @@ class EmailSink(Sink[EmailConfig]):
             context.verify_mode = ssl.CERT_NONE
         password = self.config.password.get_secret_value() if self.config.password else None
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.config.host,
-                port=self.config.port,
-                username=self.config.username,
-                password=password,
-                use_tls=self.config.security == "tls",
-                start_tls=self.config.security == "starttls",
-                tls_context=context,
-                timeout=self.config.timeout,
-            )
+            # aiosmtplib's timeout bounds each step (connect, each command), not the whole
+            # exchange: a server answering each step just in time would hold the delivery for
+            # ever. The whole send gets a few steps' worth.
+            async with asyncio.timeout(self.config.timeout * 3):
+                await aiosmtplib.send(
+                    message,
+                    hostname=self.config.host,
+                    port=self.config.port,
+                    username=self.config.username,
+                    password=password,
+                    use_tls=self.config.security == "tls",
+                    start_tls=self.config.security == "starttls",
+                    tls_context=context,
+                    timeout=self.config.timeout,
+                )
         except aiosmtplib.SMTPResponseException as exc:
             error = f"SMTP {exc.code}: {exc.message}"
             return (
@@ -103,7 +108,7 @@ class EmailSink(Sink[EmailConfig]):
                 if all(c >= 500 for c in codes)
                 else DeliveryResult.retry(error)
             )
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except (aiosmtplib.SMTPException, OSError) as exc:  # TimeoutError is an OSError
             return DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
         return DeliveryResult.delivered(str(message["Message-ID"]))
 

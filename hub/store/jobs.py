@@ -93,6 +93,10 @@ CANCEL = Sql(
 )
 
 
+#: Leases renewed per statement.
+LEASE_BATCH = 2000
+
+
 class JobQueue:
     """The job table, for one database. ``kinds`` gives each kind its retry limit;
     ``claimer`` (set while this process runs a worker) claims new due jobs for it at insert."""
@@ -267,9 +271,12 @@ class JobQueue:
         return bool(await self.db.execute(statement))
 
     async def extend_leases(self, worker_id: str, ids: Iterable[int], *, until_ms: int) -> None:
+        """Renew these jobs' leases, in batches: a worker holding a big backlog (a slow
+        provider) renews all of it without one statement growing with the backlog."""
         ids = list(ids)
-        if ids:
-            await self.db.execute(EXTEND.bind(self.dialect, until_ms, worker_id, self._list(ids)))
+        for start in range(0, len(ids), LEASE_BATCH):
+            batch = self._list(ids[start : start + LEASE_BATCH])
+            await self.db.execute(EXTEND.bind(self.dialect, until_ms, worker_id, batch))
 
     async def rescue(self, *, now_ms: int) -> int:
         """Return jobs whose lease expired (their worker died or hung) to the queue, or fail

@@ -1,4 +1,10 @@
-"""Texts, in and out: what sending one needs to know (one read), and recording them."""
+"""Texts, in and out: what sending one needs to know (one read), and recording them.
+
+An outbound text's row is written twice: as an attempt (status ``sending``, no ``sent_at``),
+committed before the provider is called, then with its outcome. A row still in that first
+state when its job runs again is an attempt whose outcome nobody recorded (a crash, a lease
+rescue, a timeout): the provider is asked about it before anything is sent.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,10 @@ _SEND_STATE = (
     "   AND o.phone = l.phone AND o.active) AS opted_out,"
     " EXISTS (SELECT 1 FROM hub_message p WHERE p.business = l.business"
     "   AND p.phone = l.phone AND p.direction = 'out' AND p.status <> 'failed') AS texted,"
-    " EXISTS (SELECT 1 FROM hub_message m WHERE m.source_key = {{}}) AS done,"
+    " EXISTS (SELECT 1 FROM hub_message m WHERE m.source_key = {{}}"
+    "   AND NOT (m.status = 'sending' AND m.sent_at IS NULL)) AS done,"
+    " (SELECT a.id FROM hub_message a WHERE a.source_key = {{}}"
+    "   AND a.status = 'sending' AND a.sent_at IS NULL) AS attempt_id,"
     " {sent_today} AS sent_today"
     " FROM hub_lead l JOIN hub_contact c ON c.id = l.contact_id WHERE l.id = {{}}"
 )
@@ -51,6 +60,23 @@ INSERT_MESSAGE = Sql(
     f"INSERT INTO hub_message ({', '.join(_MESSAGE_COLUMNS)})"
     f" VALUES ({', '.join('{}' for _ in _MESSAGE_COLUMNS)}) RETURNING id"
 )
+INSERT_ATTEMPT = Sql(
+    f"INSERT INTO hub_message ({', '.join(_MESSAGE_COLUMNS)})"
+    f" VALUES ({', '.join('{}' for _ in _MESSAGE_COLUMNS)})"
+    " ON CONFLICT (source_key) DO NOTHING RETURNING id"
+)
+_OUTCOME_COLUMNS = (
+    "provider", "provider_message_id", "status", "status_rank", "error", "error_code", "sent_at"
+)  # fmt: skip
+RECORD_OUTCOME = Sql(
+    f"UPDATE hub_message SET {', '.join(f'{c} = {{}}' for c in _OUTCOME_COLUMNS)}"
+    " WHERE id = {} AND status = 'sending' AND sent_at IS NULL"
+)
+DROP_ATTEMPT = Sql(
+    "DELETE FROM hub_message WHERE id = {} AND status = 'sending' AND sent_at IS NULL"
+)
+#: An attempt's row is ``sending`` with no ``sent_at`` until its outcome is recorded.
+ATTEMPT_STATUS = "sending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +89,8 @@ class SendState:
     cannot_receive: bool
     has_texted: bool
     message_done: bool
+    #: The row of an earlier attempt at this text whose outcome was never recorded.
+    attempt_id: int | None
     #: Text-backs this business sent since midnight in its timezone (the daily cap).
     sent_today: int
 
@@ -88,10 +116,10 @@ async def send_state(
     that purpose's texts sent since then (the daily cap)."""
     if capped_purpose is not None and since is not None:
         statement = SEND_STATE_CAPPED.bind(
-            db.dialect, source_key, capped_purpose, since.astimezone(UTC), lead_id
+            db.dialect, source_key, source_key, capped_purpose, since.astimezone(UTC), lead_id
         )
     else:
-        statement = SEND_STATE.bind(db.dialect, source_key, lead_id)
+        statement = SEND_STATE.bind(db.dialect, source_key, source_key, lead_id)
     rows = await db.read(statement)
     if not rows:
         return None
@@ -103,6 +131,7 @@ async def send_state(
         cannot_receive=row["can_receive_sms"] is not None and not row["can_receive_sms"],
         has_texted=bool(row["texted"]),
         message_done=bool(row["done"]),
+        attempt_id=row["attempt_id"],
         sent_today=int(row["sent_today"]),
     )
 
@@ -114,6 +143,24 @@ def insert(dialect: str, values: dict[str, Any]) -> Script[int]:
         raise ValueError(f"hub_message has no columns {sorted(unknown)}")
     [row] = yield INSERT_MESSAGE.bind(dialect, *(values.get(c) for c in _MESSAGE_COLUMNS))
     return int(row["id"])
+
+
+def insert_attempt(dialect: str, values: dict[str, Any]) -> Script[int | None]:
+    """Record that a text is about to be sent (``status`` ``sending``): its row's id, or
+    ``None`` when a row for its ``source_key`` exists already (another run got there)."""
+    values = {**values, "status": ATTEMPT_STATUS, "status_rank": 1, "sent_at": None}
+    rows = yield INSERT_ATTEMPT.bind(dialect, *(values.get(c) for c in _MESSAGE_COLUMNS))
+    return int(rows[0]["id"]) if rows else None
+
+
+def record_outcome(dialect: str, message_id: int, values: dict[str, Any]) -> Script[None]:
+    """Record how an attempt ended (``values``: its outcome columns)."""
+    yield RECORD_OUTCOME.bind(dialect, *(values.get(c) for c in _OUTCOME_COLUMNS), message_id)
+
+
+def drop_attempt(dialect: str, message_id: int) -> Script[None]:
+    """Forget an attempt the provider says never went out, when it will not be sent now."""
+    yield DROP_ATTEMPT.bind(dialect, message_id)
 
 
 async def insert_inbound(uow: UnitOfWork, **values: Any) -> Message:

@@ -9,7 +9,7 @@ starts. Twilio's error codes that are about the person, not the message, become 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -50,6 +50,11 @@ STATUSES = {
     "canceled": MessageStatus.FAILED,
 }
 KEYWORDS = {"STOP": KeywordIntent.STOP, "START": KeywordIntent.START, "HELP": KeywordIntent.HELP}
+
+#: How many of the newest messages to a number ``find_sent`` looks through, and how far
+#: Twilio's clock may be behind the hub's.
+FIND_SENT_LIMIT = 20
+CLOCK_SKEW = timedelta(minutes=1)
 
 #: An empty TwiML answer: the hub replies to texts later, through the API.
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
@@ -115,6 +120,27 @@ class TwilioSender(SmsSender[TwilioSenderConfig]):
             return created
         sid, status = created
         return SendResult.sent(sid, message_status=STATUSES.get(status, MessageStatus.QUEUED))
+
+    async def find_sent(self, sms: OutboundSms, since: datetime) -> SendResult | None:
+        """Twilio keeps no reference of ours on a message (it has no such field), so an
+        earlier attempt is found by what it was: the newest messages to that number from
+        this sender (or through this Messaging Service), with the same body, created since
+        the attempt (less a minute of clock skew)."""
+        service = self.config.messaging_service_sid
+        found = await self.rest.recent_messages(
+            sms.to, None if service else self.config.from_, FIND_SENT_LIMIT
+        )
+        if isinstance(found, SendResult):
+            return found
+        earliest = since - CLOCK_SKEW
+        for message in found:
+            created = message.date_created
+            if service and message.messaging_service_sid != service:
+                continue
+            if message.body == sms.body and (created is None or created >= earliest):
+                status = STATUSES.get(str(message.status), MessageStatus.QUEUED)
+                return SendResult.sent(str(message.sid), message_status=status)
+        return None
 
     async def line_type(self, phone: str) -> str | None:
         """``phone``'s line type, looked up once per ``line_type_max_age_days``; ``None`` when

@@ -28,10 +28,14 @@ sdk_log = logging.getLogger("hub.plugins.twilio.sdk")
 
 
 class HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # the SDK ships no types
-    """The SDK's aiohttp client, sending credentials as a header.
+    """The SDK's aiohttp client, sending credentials as a header, with a timeout that holds.
 
     The SDK hands aiohttp ``auth=BasicAuth(...)``, which aiohttp 3.14 deprecates (a warning on
     every request) and 4.0 removes; the header is what both send on the wire.
+
+    The SDK also passes ``timeout=None`` on every request, and aiohttp reads an explicit
+    ``None`` as "no timeout at all", overriding the session's: a Twilio that never answers
+    would hold a send forever. Every request gets the client's own timeout instead.
     """
 
     async def request(
@@ -54,7 +58,7 @@ class HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # the SDK ships 
             params=params,
             data=data,
             headers=headers,
-            timeout=timeout,
+            timeout=timeout if timeout is not None else self.timeout,
             allow_redirects=allow_redirects,
         )
 
@@ -65,8 +69,7 @@ class TwilioRest:
     def __init__(self, config: TwilioSenderConfig) -> None:
         if sdk_log.level == logging.NOTSET:
             sdk_log.setLevel(logging.WARNING)
-        self.http = HttpClient(pool_connections=False, logger=sdk_log)
-        # The SDK passes no timeout per request; the session's is the one that applies.
+        self.http = HttpClient(pool_connections=False, logger=sdk_log, timeout=config.timeout)
         self.http.session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=config.timeout)
         )
@@ -94,6 +97,22 @@ class TwilioRest:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             return SendResult.retry(f"cannot reach Twilio: {type(exc).__name__}: {exc}")
         return str(message.sid), str(message.status or "queued")
+
+    async def recent_messages(
+        self, to: str, sender: str | None, limit: int
+    ) -> list[Any] | SendResult:
+        """The newest messages to ``to`` (from ``sender``, when it is a number), newest first;
+        or the ``SendResult`` (a retry) of the error."""
+        filters: dict[str, Any] = {"to": to, "limit": limit, "page_size": limit}
+        if sender is not None:
+            filters["from_"] = sender
+        try:
+            return list(await self.client.messages.list_async(**filters))
+        except TwilioException as exc:
+            failed = result_for_error(exc)
+            return SendResult.retry(failed.error or "Twilio error", error_code=failed.error_code)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return SendResult.retry(f"cannot reach Twilio: {type(exc).__name__}: {exc}")
 
     async def line_type(self, phone: str) -> str:
         """Lookup's line type of ``phone`` (``unknown`` when it has none)."""

@@ -5,9 +5,11 @@ The same shape as every provider kit (``hub_vonage.testing`` too): ``FakeTwilio`
 ``business_settings(fake)``.
 
 - ``FakeTwilio``: Twilio's REST API on 127.0.0.1 (real HTTP, its own thread): Messages create
-  and Lookup v2, in the JSON shapes the SDK parses, errors included (``{"code", "message",
-  "status"}``). It checks Basic auth, records every request, and plays scripted answers first
-  (``twilio_error(21610)``, ``ScriptedResponse(status=503)``, ``ScriptedResponse(delay=2)``).
+  and list (``To``, ``From``, ``DateSent`` filters) and Lookup v2, in the JSON shapes the SDK
+  parses, errors included (``{"code", "message", "status"}``). It checks Basic auth, records
+  every request, and plays scripted answers first (``twilio_error(21610)``,
+  ``ScriptedResponse(status=503)``, ``ScriptedResponse(delay=2)``). ``answer_delay`` makes
+  it accept a text and then hang before answering, as a slow Twilio does.
 - ``TwilioWebhooks``: correctly signed Twilio webhooks (signatures from the SDK's own
   ``RequestValidator``) over the *public* URL, posted to wherever the hub really listens;
   ``TwilioCall`` builds the forms Twilio sends for one call.
@@ -30,11 +32,14 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
+import operator
 import secrets
+import threading
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -114,6 +119,10 @@ class FakeTwilio(FakeProviderApi):
     ``opted_out`` numbers answer a create with 21610, as Twilio does after they texted STOP;
     ``line_types`` sets what Lookup says of a number (default ``mobile``). ``texts`` holds the
     forms of the messages it accepted, in order.
+
+    ``answer_delay`` (seconds): a create is accepted (the text is in ``texts``, and listed) and
+    only answered this much later, or when the fake stops: the sender's timeout, not the fake,
+    decides when the hub stops waiting.
     """
 
     def __init__(
@@ -125,7 +134,10 @@ class FakeTwilio(FakeProviderApi):
         self.opted_out: set[str] = set()
         self.line_types: dict[str, str] = {}
         self.texts: list[dict[str, str]] = []
+        self.answer_delay = 0.0
         self._sids: list[str] = []
+        self._records: list[dict[str, Any]] = []
+        self._stopping = threading.Event()
 
     @property
     def sent(self) -> list[SentSms]:
@@ -148,13 +160,27 @@ class FakeTwilio(FakeProviderApi):
     def lookups(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.startswith("/v2/PhoneNumbers/")]
 
+    @property
+    def listings(self) -> list[RecordedRequest]:
+        """Every Messages list request (the sender asking whether a text went out)."""
+        return [r for r in self.requests if r.method == "GET" and r.path.endswith("/Messages.json")]
+
+    def stop(self) -> None:
+        self._stopping.set()  # answers still hanging go out now
+        super().stop()
+
     async def handle(self, request: Request, recorded: RecordedRequest) -> Response:
         if request.headers.get("authorization") != self._auth:
             return _error(20003, 401, "Authentication Error - invalid username")
         path = request.url.path
         messages = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         if request.method == "POST" and path == messages:
-            return self._create(recorded.form)
+            response = self._create(recorded.form)
+            if self.answer_delay and response.status_code == 201:
+                await self._hang(self.answer_delay)
+            return response
+        if request.method == "GET" and path == messages:
+            return self._list(request.query_params, messages)
         if request.method == "GET" and path.startswith("/v2/PhoneNumbers/"):
             return self._lookup(path.removeprefix("/v2/PhoneNumbers/"))
         return _error(20404, 404, f"The requested resource {path} was not found")
@@ -174,12 +200,12 @@ class FakeTwilio(FakeProviderApi):
         self.texts.append(form)
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}"
         now = format_datetime(datetime.now(UTC))
-        body = {
+        body: dict[str, Any] = {
             "account_sid": self.account_sid,
             "api_version": "2010-04-01",
             "body": form["Body"],
             "date_created": now,
-            "date_sent": None,
+            "date_sent": now,  # the fake hands texts on at once
             "date_updated": now,
             "direction": "outbound-api",
             "error_code": None,
@@ -196,7 +222,44 @@ class FakeTwilio(FakeProviderApi):
             "to": to,
             "uri": f"{uri}.json",
         }
+        self._records.append(body)
         return JSONResponse(body, status_code=201)
+
+    async def _hang(self, seconds: float) -> None:
+        # Until the delay is over or the fake stops: a stopping fake never waits on a hang.
+        await asyncio.to_thread(self._stopping.wait, seconds)
+
+    def _list(self, query: Mapping[str, str], path: str) -> Response:
+        """Messages list, newest first, filtered as Twilio filters: ``To``, ``From``, and
+        ``DateSent`` (``DateSent``, ``DateSent<``, ``DateSent>`` with a date or a time)."""
+        try:
+            page_size = min(1000, max(1, int(query.get("PageSize", "50"))))
+        except ValueError:
+            return _error(20001, 400, "Invalid PageSize")
+        found = []
+        for record in reversed(self._records):
+            if "To" in query and record["to"] != query["To"]:
+                continue
+            if "From" in query and record["from"] != query["From"]:
+                continue
+            sent = _rfc2822(record["date_sent"])
+            if not _date_sent_matches(query, sent):
+                continue
+            found.append(record)
+        page = found[:page_size]
+        return JSONResponse(
+            {
+                "messages": page,
+                "end": max(0, len(page) - 1),
+                "first_page_uri": f"{path}?PageSize={page_size}&Page=0",
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": page_size,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{path}?PageSize={page_size}&Page=0",
+            }
+        )
 
     def _lookup(self, phone: str) -> Response:
         line_type = self.line_types.get(phone, "mobile")
@@ -226,6 +289,31 @@ class FakeTwilio(FakeProviderApi):
             "url": f"https://lookups.twilio.com/v2/PhoneNumbers/{phone}",
         }
         return JSONResponse(body)
+
+
+def _rfc2822(text: str) -> datetime:
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(text)
+
+
+def _date_sent_matches(query: Mapping[str, str], sent: datetime) -> bool:
+    compares: list[tuple[str, Callable[[Any, Any], bool]]] = [
+        ("DateSent", operator.eq),
+        ("DateSent<", operator.le),
+        ("DateSent>", operator.ge),
+    ]
+    for key, compare in compares:
+        value = query.get(key)
+        if not value:
+            continue
+        if "T" in value:  # a time: compared as a time
+            bound = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if not compare(sent, bound):
+                return False
+        elif not compare(sent.date().isoformat(), value):  # a date: compared as a day
+            return False
+    return True
 
 
 def _error(code: int, status: int, message: str) -> Response:

@@ -3,6 +3,8 @@ status callbacks as signed webhooks."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from hub_twilio.testing import (
     twilio_hub,
 )
 
+from hub import OutboundSms, SendStatus
 from hub.testing import InProcessHub, ManualClock, ScriptedResponse
 
 OTHER_CALLER = "+15125550177"
@@ -137,10 +140,15 @@ async def test_undelivered_to_a_landline_tells_the_owner_to_call(hub_dir, fake_t
 
 async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake_twilio):
     clock = ManualClock(WEEKDAY_NOON)
+    # Each run after the first asks Twilio whether the text went out (a list, answered as
+    # usual: ``ScriptedResponse()``) before it sends again.
     fake_twilio.script(
         ScriptedResponse(status=503),
+        ScriptedResponse(),
         ScriptedResponse(status=500, delay=1.0),  # slower than the sender waits: a timeout
+        ScriptedResponse(),
         twilio_error(20429, status=429),
+        ScriptedResponse(),
     )
     async with twilio_hub(hub_dir, fake_twilio, clock=clock, sender_options={"timeout": 0.3}) as (
         running,
@@ -150,14 +158,16 @@ async def test_provider_down_for_a_while_then_exactly_one_text(hub_dir, fake_twi
         for attempt in (1, 2, 3):
             await running.wait_for(lambda n=attempt: len(fake_twilio.creates) == n)
             await retry_scheduled(running)
-            # Nothing is recorded as sent until a send succeeds; the job keeps the error.
-            assert await running.recorded.messages(direction="out") == []
+            # Nothing is recorded as sent until a send succeeds (only the attempt, without an
+            # outcome); the job keeps the error.
+            recorded = await running.recorded.messages(direction="out")
+            assert [(m.status, m.sent_at) for m in recorded] == [("sending", None)]
             assert running.outbox.notifications == []
             clock.advance(timedelta(minutes=2))  # past the retry's backoff
 
         await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         await settled(running, fake_twilio, 4)
-        assert len(fake_twilio.texts) == 1
+        assert len(fake_twilio.texts) == 1 and len(fake_twilio.listings) == 3
         message = await running.recorded.message(direction="out")
         assert message.provider_message_id and message.provider == "twilio"
         assert "texted them back" in running.outbox.notifications[0].text
@@ -224,3 +234,38 @@ async def test_refused_texts_are_not_retried_and_the_owner_hears_why(
         message = await running.recorded.message(direction="out")
         assert message.status == "failed" and message.error_code == str(code)
         assert (await running.recorded.contact(DEFAULT_CALLER)).can_receive_sms is can_receive
+
+
+async def test_a_twilio_that_hangs_is_given_up_on_at_the_configured_timeout(hub_dir, fake_twilio):
+    fake_twilio.answer_delay = 30  # accepts the text, then does not answer
+    options = {"timeout": 0.3}
+    async with twilio_hub(hub_dir, fake_twilio, sender_options=options) as (running, _):
+        [sender] = running.hub.senders("acme")
+        sms = OutboundSms("text_back:1#1", DEFAULT_CALLER, "Sorry we missed you", DEFAULT_NUMBER)
+        started = time.monotonic()
+        result = await asyncio.wait_for(sender.send(sms), 10)
+        assert time.monotonic() - started < 5
+    assert result.status == SendStatus.RETRY and "TimeoutError" in (result.error or "")
+    assert len(fake_twilio.texts) == 1  # Twilio took it: only asking it can tell
+
+
+async def test_a_text_twilio_took_before_hanging_is_not_sent_again(hub_dir, fake_twilio):
+    clock = ManualClock(WEEKDAY_NOON)
+    fake_twilio.answer_delay = 30  # takes the text, then hangs past the sender's timeout
+    options = {"timeout": 0.3}
+    async with twilio_hub(hub_dir, fake_twilio, clock=clock, sender_options=options) as (
+        running,
+        hooks,
+    ):
+        await missed_call(running, hooks)
+        await running.wait_for(lambda: len(fake_twilio.creates) == 1)
+        await retry_scheduled(running)  # timed out: the hub cannot know it went out
+        fake_twilio.answer_delay = 0
+        clock.advance(timedelta(minutes=2))
+        await running.wait_for(lambda: running.outbox.notifications)
+        await settled(running, fake_twilio, 1)  # asked (a list), found it, sent nothing
+        assert len(fake_twilio.texts) == 1 and len(fake_twilio.listings) == 1
+        message = await running.recorded.message(direction="out")
+        assert message.status == "queued" and message.sent_at is not None
+        assert message.provider_message_id == fake_twilio.sent[0].provider_id
+        assert "texted them back" in running.outbox.notifications[0].text

@@ -20,9 +20,11 @@ refused (401/403) and nothing is stored.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -165,16 +167,31 @@ class VonageSender(SmsSender[VonageSenderConfig]):
             sms.sender_number or self.context.business.numbers[0]
         )
         to = to_vonage(sms.to)
-        ref = str(sms.reference)
+        ref = str(sms.reference)  # kept by Vonage as client_ref / client-ref on the record
+        status_url = self.context.webhook_url("sms-status")
         if self.config.api == "messages":
-            status_url = self.context.webhook_url("sms-status")
-            return await asyncio.to_thread(
+            call = functools.partial(
                 self.sending.send_messages, to, sender, sms.body, ref, status_url
             )
-        status_url = self.context.webhook_url("sms-status")
-        # The SMS API's limit; beyond it the account-level delivery receipt URL applies.
-        callback = status_url if len(status_url) <= 100 else None
-        return await asyncio.to_thread(self.sending.send_sms, to, sender, sms.body, ref, callback)
+        else:
+            # The SMS API's limit; beyond it the account-level delivery receipt URL applies.
+            callback = status_url if len(status_url) <= 100 else None
+            call = functools.partial(self.sending.send_sms, to, sender, sms.body, ref, callback)
+        # ``requests`` times out each connect and each read, not the whole exchange: a server
+        # that answers a byte at a time would hold the send for ever. The hub waits the
+        # timeout twice over (a connect and a read), then gives up on the thread, which ends
+        # on its own once its socket times out.
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(call), 2 * self.config.timeout + 1)
+        except TimeoutError:
+            return SendResult.retry(f"Vonage did not answer within {self.config.timeout}s")
+
+    async def find_sent(self, sms: OutboundSms, since: datetime) -> SendResult | None:
+        """Vonage cannot say whether a text went out: neither API looks a sent text up by its
+        ``client_ref``. The Reports API can (a records query filtered by ``client_ref``), but
+        it is a paid product billed per record, whose records may lag the send, so a missing
+        record would not mean "not sent". The hub sends again (see the README's guarantees)."""
+        raise NotImplementedError
 
     # -- inbound texts ----------------------------------------------------------------------------
 

@@ -174,7 +174,11 @@ class SentText:
 
 
 class FakeVonage(FakeProviderApi):
-    """Vonage's SMS and Messages APIs, as far as a sender uses them."""
+    """Vonage's SMS and Messages APIs, as far as a sender uses them.
+
+    ``answer_delay`` (seconds): a send is accepted (the text is in ``texts``) and only answered
+    this much later, or when the fake stops, as a Vonage that hangs does.
+    """
 
     def __init__(
         self,
@@ -193,6 +197,8 @@ class FakeVonage(FakeProviderApi):
         self._rejections: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._texts_lock = threading.Lock()
+        self.answer_delay = 0.0
+        self._stopping = threading.Event()
 
     @property
     def sent(self) -> list[SentSms]:
@@ -211,6 +217,7 @@ class FakeVonage(FakeProviderApi):
             self.texts.clear()
         self._rejections.clear()
         self.received.clear()
+        self.answer_delay = 0.0
 
     # -- failure modes ----------------------------------------------------------------------------
 
@@ -245,10 +252,19 @@ class FakeVonage(FakeProviderApi):
 
     async def handle(self, request: Request, recorded: RecordedRequest) -> Response:
         if request.method == "POST" and recorded.path == "/sms/json":
-            return self._sms(recorded)
-        if request.method == "POST" and recorded.path == "/v1/messages":
-            return self._messages(recorded)
-        return JSONResponse({"title": "Not Found"}, status_code=404)
+            response = self._sms(recorded)
+        elif request.method == "POST" and recorded.path == "/v1/messages":
+            response = self._messages(recorded)
+        else:
+            return JSONResponse({"title": "Not Found"}, status_code=404)
+        if self.answer_delay:
+            # Until the delay is over or the fake stops: a stopping fake never waits on a hang.
+            await asyncio.to_thread(self._stopping.wait, self.answer_delay)
+        return response
+
+    def stop(self) -> None:
+        self._stopping.set()
+        super().stop()
 
     def _sms(self, recorded: RecordedRequest) -> Response:
         content_type = recorded.headers.get("content-type", "")

@@ -394,3 +394,21 @@ async def test_status_callbacks_out_of_order_only_move_forward(hub_dir, fake, ap
         for request in late:
             assert (await request.send(running.client)).status_code == 204
         assert (await running.recorded.message(message.id)).status == "delivered"
+
+
+@pytest.mark.parametrize("api", ["sms", "messages"])
+async def test_a_vonage_that_hangs_is_given_up_on_at_the_configured_timeout(hub_dir, fake, api):
+    fake.answer_delay = 30  # takes the text, then does not answer
+    config = write_config(hub_dir, {"acme": vonage_business(fake, api=api, sender={"timeout": 1})})
+    hub = make_hub(config)
+    sender = hub.senders("acme")[0]
+    sms = OutboundSms("text_back:1#1", "+15125550123", "Sorry we missed you", "+15125550100")
+    started = time.monotonic()
+    try:
+        result = await asyncio.wait_for(sender.send(sms), 10)
+    finally:
+        await sender.close()
+    assert time.monotonic() - started < 5
+    assert result.status == SendStatus.RETRY
+    assert len(fake.texts) == 1  # Vonage took it, once: a timed-out read is not re-sent
+    assert fake.texts[0].client_ref == "text_back:1#1"  # our reference rides on the send
