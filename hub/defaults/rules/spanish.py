@@ -32,6 +32,12 @@ _HOUR = r"\d{1,2}(?::\d\d)?"
 
 Replacement = str | Callable[[re.Match[str]], str]
 
+
+def _in_hours(amount: str, unit: str) -> str:
+    number = {"dos": "two", "tres": "three"}.get(amount, amount)
+    return f"in {number} {'hours' if unit == 'horas' else 'minutes'}"
+
+
 _PHRASES: list[tuple[str, Replacement]] = [
     # Greetings before parts of the day: "buenas noches" is hello, not "tonight".
     (r"\bbuen[oa]s (?:dias|tardes|noches)\b|\bbuenas\b", "hello"),
@@ -54,8 +60,7 @@ _PHRASES: list[tuple[str, Replacement]] = [
     (r"\ben media hora\b", "in half an hour"),
     (r"\ben un par de horas\b", "in a couple hours"),
     (r"\ben una hora\b", "in an hour"),
-    (r"\ben (dos|tres|\d{1,3}) (horas|minutos)\b", lambda m: f"in {_NUMBER.get(m[1], m[1])} "
-     f"{'hours' if m[2] == 'horas' else 'minutes'}"),  # fmt: skip
+    (r"\ben (dos|tres|\d{1,3}) (horas|minutos)\b", lambda m: _in_hours(m[1], m[2])),
     # Days and parts of days.
     (r"\besta manana\b", "this morning"),
     (r"\besta tarde\b", "this afternoon"),
@@ -80,10 +85,13 @@ _PHRASES: list[tuple[str, Replacement]] = [
     (r"\ben casa\b", "home"),
     (r"\besta bien\b|\bme queda bien\b|\bme funciona\b", "is fine"),
     # Calls.
-    (r"\bme (?:pueden|puede|podrian|podria) (?:llamar|marcar)\b"
-     r"|\b(?:pueden|puede|podrian|podria) (?:llamarme|marcarme)\b"
-     r"|\bllam(?:eme|ame|enme|enos|eme)\b|\bmarqu(?:eme|enme)\b|\bmarcame\b"
-     r"|\bllamarme\b", "call me"),  # fmt: skip
+    (
+        r"\bme (?:pueden|puede|podrian|podria) (?:llamar|marcar)\b"
+        r"|\b(?:pueden|puede|podrian|podria) (?:llamarme|marcarme)\b"
+        r"|\bllam(?:eme|ame|enme|enos|eme)\b|\bmarqu(?:eme|enme)\b|\bmarcame\b"
+        r"|\bllamarme\b",
+        "call me",
+    ),
     (r"\b(?:pueden|puede|podrian|podria) venir\b", "can you come"),
     (r"\bvenir\b|\bvengan?\b", "come"),
     # Haste and calm.
@@ -101,16 +109,20 @@ _PHRASES: list[tuple[str, Replacement]] = [
     (r"\bchispas?\b|\bchispe\w*", "sparks"),
     (r"\bhumo\b", "smoke"),
     (r"\baguas? negras?\b|\bagua sucia\b", "sewage"),
-    (r"\b(?:sale|salen|saliendo|cae|cayendo|gotea|goteando) agua (?:del|por el|de el) techo\b",
-     "water coming through the ceiling"),  # fmt: skip
+    (
+        r"\b(?:sale|salen|saliendo|cae|cayendo|gotea|goteando) agua (?:del|por el|de el) techo\b",
+        "water coming through the ceiling",
+    ),
     (r"\bse (?:rompio|reviento|quebro) (?:un|el|la|una) (?:tubo|tuberia|cano)\b", "pipe broke"),
     (r"\b(?:tubo|tuberia|cano) (?:roto|rota|reventado|reventada)\b", "broken pipe"),
     (r"\b(?:no hay|sin|no tengo|no tenemos) calefaccion\b", "no heat"),
     (r"\bhace (?:mucho )?frio\b|\bnos estamos congelando\b", "freezing"),
     (r"\bno (?:prende|enciende|funciona|sirve|jala)\b", "not working"),
     (r"\bno enfria\b", "not cooling"),
-    (r"\b(?:salen|saliendo)\b|\bsale (?=smoke|sparks|sewage|agua|water|gas|mucha|mucho)",
-     "coming out "),  # fmt: skip
+    (
+        r"\b(?:salen|saliendo)\b|\bsale (?=smoke|sparks|sewage|agua|water|gas|mucha|mucho)",
+        "coming out ",
+    ),
     (r"\bhuele\b", "smells"),
     (r"\bolor\b", "smell"),
     # Trades.
@@ -142,8 +154,10 @@ _PHRASES: list[tuple[str, Replacement]] = [
     (r"\bcortocircuito\b|\bun corto\b", "short"),
     (r"\bcableado\b", "wiring"),
     (r"\bpanel electrico\b|\bcaja de fusibles\b", "electrical panel"),
-    (r"\bcargador (?:para|de|del) (?:mi |el |un )?(?:carro|coche|auto|vehiculo) electrico\b",
-     "ev charger"),  # fmt: skip
+    (
+        r"\bcargador (?:para|de|del) (?:mi |el |un )?(?:carro|coche|auto|vehiculo) electrico\b",
+        "ev charger",
+    ),
     (r"\blamparas?\b", "light fixture"),
     (r"\b(?:medidor|linea|tuberia|conexion) de gas\b", "gas line"),
     (r"\bestufa\b", "stove"),
@@ -154,7 +168,6 @@ _PHRASES: list[tuple[str, Replacement]] = [
     (r"\bgas (?:stove|range|oven|dryer|fireplace|grill)\b", "gas line"),
     (r"\b(not|won't|wont|isn't|stopped|keeps) light(?:ing)?\b", r"\1 igniting"),
 ]
-_NUMBER = {"dos": "two", "tres": "three"}
 _COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in _PHRASES]
 # A cheap first look: texts with none of these letters' words skip the list.
 _ANY = re.compile(
