@@ -73,7 +73,8 @@ _ADDRESSED = frozenset(
 _TEXTING = r"(?:text(?:ing|s)?|txt(?:ing|s)?|messag(?:e|es|ing)|msg(?:s|ing)?|sms|contact(?:ing)?)"
 _THINGS = r"(?:texts|txts|messages|msgs|sms|reminders|notifications|alerts|updates|spam)"
 _STOPPING = (
-    rf"(?:{_TEXTING}|sending|send(?:ing)? (?:me )?(?:these|this|that|messages|texts)|calling"
+    rf"(?:{_TEXTING}|sending|send(?:ing)? (?:me )?(?:these|this|that|messages|texts)"
+    r"|calling(?= me| us| this| my| here|$)"
     rf"|bother(?:ing)?|spam(?:ming)?|bugging|harass(?:ing)?|{_THINGS}"
     rf"|getting (?:these |your |the |any )?(?:{_THINGS}|text))"
 )
@@ -124,9 +125,9 @@ _OPT_OUT_RE = re.compile("|".join(f"(?:{phrase})" for phrase in _OPT_OUT_PHRASES
 # the opt-out itself.
 _NEGATION_BEFORE = re.compile(
     r"\b(?:dont|do not|didnt|did not|doesnt|never|not|no need to|wont|will not|cant|cannot"
-    r"|shouldnt|wouldnt)(?: \w+){0,3} $"
+    r"|shouldnt|wouldnt|isnt|is not|its not)(?: \w+){0,3} $"
 )
-_NEGATABLE = re.compile(r"^(?:stop|quit|cease|end|cancel|halt|unsub|opt|remove|delete|take)")
+_NEGATABLE = re.compile(r"^(?:stop|quit|cease|end|cancel|halt|unsub|opt|remove|delete|take|wrong)")
 _NEGACION_BEFORE = re.compile(r"\bno (?:\w+ )?$")
 _NEGABLE = re.compile(r"^(?:dej|da|de)")
 # Words that make an opening STOP another verb (rule 4): "stop by", "stop the leak".

@@ -163,6 +163,8 @@ _PHRASES: list[tuple[str, Replacement]] = [
     (r"\bestufa\b", "stove"),
     (r"\bno hay luz\b|\bse fue la luz\b|\bsin luz\b", "no power"),
     (r"\bagua\b", "water"),
+    # Articles between a problem and its thing ("se tapó el excusado": "clogged toilet").
+    (r"\b(?:el|la|los|las) ", ""),
     # English idioms whose words the rules do not know.
     (r"\b(?:smell\w* (?:like |of )?)?rotten eggs?\b", "gas smell"),
     (r"\bgas (?:stove|range|oven|dryer|fireplace|grill)\b", "gas line"),
