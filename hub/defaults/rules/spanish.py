@@ -168,12 +168,15 @@ _PHRASES: list[tuple[str, Replacement]] = [
     # English idioms whose words the rules do not know.
     (r"\b(?:smell\w* (?:like |of )?)?rotten eggs?\b", "gas smell"),
     (r"\bgas (?:stove|range|oven|dryer|fireplace|grill)\b", "gas line"),
+    (r"\b(?:ok|okay|very|so|that's|thats|sounds|pretty) cool\b", "ok fine"),
+    (r"\bwater stains?\b", "water mark"),
     (r"\b(not|won't|wont|isn't|stopped|keeps) light(?:ing)?\b", r"\1 igniting"),
 ]
 _COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in _PHRASES]
 # A cheap first look: texts with none of these letters' words skip the list.
 _ANY = re.compile(
-    r"\b(?:de|la|el|las|los|en|me|se|no|hay|para|por|hoy|manana|buen|agua|gas|rotten|light)"
+    r"\b(?:de|la|el|las|los|en|me|se|no|hay|para|por|hoy|manana|buen|agua|gas|rotten|light|cool"
+    r"|water)"
 )
 
 
