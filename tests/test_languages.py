@@ -133,18 +133,19 @@ def test_an_english_business_checks_no_translation(hub_dir):
     assert issues == []
 
 
-def _labelled(intent):
+def _labelled(intent, category):
     rows = []
     for line in (DATA / "replies_speak.jsonl").read_text().splitlines():
         row = json.loads(line)
-        if row["expected"]["intent"] == intent:
+        if row["expected"]["intent"] == intent and row["category"] == category:
             rows.append(row["text"])
     return rows
 
 
 async def test_every_labelled_opt_out_stops_the_next_text_and_no_trap_does(hub_dir):
-    opt_outs, replies = _labelled("opt_out"), _labelled("reply")
-    assert len(opt_outs) >= 60
+    opt_outs = _labelled("opt_out", "optout")
+    replies = _labelled("reply", "optout_trap")
+    assert len(opt_outs) >= 90 and len(replies) >= 25
     hub = start(hub_dir, languages=["en", "es"], text_back={"cooldown": 0})
     async with hub as running:
         callers = {}
