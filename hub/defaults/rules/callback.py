@@ -169,7 +169,7 @@ def find_callback(text: str, received_at: datetime) -> CallbackWindow | None:
     for match in _EXCLUDED_RE.finditer(text):
         excluded.add(_WEEKDAYS.index(next(group for group in match.groups() if group)))
     if excluded:  # out of the text, so no rule reads the day as offered
-        text = _EXCLUDED_RE.sub(lambda match: " " * len(match.group()), text)
+        text = _EXCLUDED_RE.sub(" ", text)
     window = _find_window(text, received_at)
     if window is None or window.start.weekday() not in excluded:
         return window
