@@ -37,7 +37,12 @@ FIELDS = ("intent", "service", "zip", "urgency", "callback", "name")
 TOLERANCE = timedelta(minutes=30)
 
 
-SETS = ("replies.jsonl", "replies_holdout.jsonl", "replies_speak.jsonl")
+SETS = (
+    "replies.jsonl",
+    "replies_holdout.jsonl",
+    "replies_speak.jsonl",
+    "replies_speak_holdout.jsonl",
+)
 #: The set scored per category (each of its lines names one), beside the baseline.
 CATEGORIZED = "replies_speak.jsonl"
 

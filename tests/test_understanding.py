@@ -3,8 +3,10 @@ and negations, names, urgency by meaning; and every rule linear on long input.""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -260,3 +262,53 @@ def test_services_may_give_words_per_language():
 def test_only_known_languages_once(languages):
     with pytest.raises(ValidationError):
         _business(languages=languages)
+
+
+# -- the labelled replies of issue 15 --------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+CATEGORIES = {
+    "optout", "optout_trap", "spanish", "spanglish", "emergency_context", "callback_hard",
+    "names", "zip", "rambles",
+}  # fmt: skip
+CATALOG = {
+    name: tuple(words) for name, words in json.loads((DATA / "services.json").read_text()).items()
+}
+
+
+def _rows(name):
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+def test_the_new_labelled_replies_are_well_formed():
+    development, holdout = _rows("replies_speak.jsonl"), _rows("replies_speak_holdout.jsonl")
+    assert len(development) + len(holdout) >= 300
+    for rows in (development, holdout):
+        assert len({(row["text"], row["now"]) for row in rows}) == len(rows)
+    for row in development + holdout:
+        expected = row["expected"]
+        assert row["category"] in CATEGORIES
+        assert set(expected) == {"intent", "service", "zip", "urgency", "callback", "name"}
+        assert expected["intent"] in {"reply", "opt_out", "opt_in", "help"}
+        assert expected["service"] is None or expected["service"] in CATALOG
+        assert expected["urgency"] in {None, "emergency", "soon", "flexible"}
+
+
+def test_every_field_meets_the_target_on_the_new_replies():
+    """Issue 15: every field at least 0.95 on the new set (per category: bench/parse_accuracy.py)."""
+    rows = _rows("replies_speak.jsonl")
+    right = dict.fromkeys(("intent", "service", "zip", "urgency", "callback", "name"), 0)
+    for row in rows:
+        received = datetime.fromisoformat(row["now"]).astimezone(ZoneInfo(row["timezone"]))
+        parsed = read_reply(row["text"], ParseContext("t", row["timezone"], received, CATALOG))
+        want = row["expected"]
+        right["intent"] += str(parsed.intent) == want["intent"]
+        for field in ("service", "zip", "urgency", "name"):
+            right[field] += getattr(parsed, field) == want[field]
+        if want["callback"] is None or parsed.callback is None:
+            right["callback"] += want["callback"] is None and parsed.callback is None
+        else:
+            start = datetime.fromisoformat(want["callback"]["start"])
+            right["callback"] += abs((parsed.callback.start - start).total_seconds()) <= 1800
+    accuracy = {field: count / len(rows) for field, count in right.items()}
+    assert min(accuracy.values()) >= 0.95, accuracy
