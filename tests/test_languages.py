@@ -5,13 +5,14 @@ labelled opt-out stopping the next text."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.config import load_config
 from hub.languages import detect_language
 from hub.models import Contact, OptOut
 from hub.templating import Templates, check_templates
-from hub.testing import business, in_process_hub, write_config
+from hub.testing import ManualClock, business, in_process_hub, write_config
 
 DATA = Path(__file__).parent / "data"
 SERVICES = {
@@ -71,6 +72,19 @@ async def test_a_known_spanish_caller_gets_the_spanish_text_back_and_switches_ba
         assert running.outbox.texts[-1].body.startswith("Acme Plumbing: disculpe")
         await running.text_in("Sorry, my daughter wrote that. I need the drain fixed, 78704")
         assert (await Contact.get()).language == "en"
+
+
+async def test_a_business_spanish_first_texts_back_and_nudges_in_spanish(hub_dir):
+    clock = ManualClock(datetime(2026, 5, 12, 15, 0, tzinfo=UTC))  # 10:00 in Chicago
+    config = write_config(hub_dir, {"acme": business(languages=["es", "en"])})
+    async with in_process_hub(config, clock=clock) as running:
+        await running.post_call(id="es-5")
+        await running.run_due_jobs()
+        first = running.outbox.texts[0].body
+        assert first.startswith("Acme Plumbing: disculpe") and "STOP" in first
+        await running.advance(hours=3)  # past follow_ups.nudge_after_hours
+        nudge = running.outbox.texts[1].body
+        assert nudge.startswith("Acme Plumbing: ¿aún necesita ayuda?")
 
 
 async def test_a_business_in_english_only_answers_spanish_in_english(hub_dir):
