@@ -5,8 +5,11 @@
     python bench/parse_accuracy.py --file transcripts.jsonl   # other sets (repeatable)
 
 Data, in tests/data (see its README): replies.jsonl, written before the parser and read while
-writing its rules (a development set), and replies_holdout.jsonl, written once the rules were
-done and never used to change them. Every line is parsed with the catalog in services.json.
+writing its rules (a development set), replies_holdout.jsonl, written once the rules were
+done and never used to change them, and replies_speak.jsonl, the harder replies of issue 15
+(opt-out variants and traps, Spanish and Spanglish, emergencies by context, hard callback
+windows, names, ZIP corrections, rambles), each line in a category scored on its own
+(``by_category``). Every line is parsed with the catalog in services.json.
 A callback start is right within 30 minutes of the label, or when both are null; every other
 field must be equal. ``--file NAME`` scores other sets in tests/data instead (transcripts.jsonl:
 voicemail transcripts, read through ``hub.speech.normalise`` first, as the hub reads them).
@@ -37,7 +40,14 @@ FIELDS = ("intent", "service", "zip", "urgency", "callback", "name")
 TOLERANCE = timedelta(minutes=30)
 
 
-SETS = ("replies.jsonl", "replies_holdout.jsonl")
+SETS = (
+    "replies.jsonl",
+    "replies_holdout.jsonl",
+    "replies_speak.jsonl",
+    "replies_speak_holdout.jsonl",
+)
+#: The set scored per category (each of its lines names one), beside the baseline.
+CATEGORIZED = "replies_speak.jsonl"
 #: Sets of speech transcripts: the hub normalises spoken numbers before its parsers read them.
 SPEECH_PREFIX = "transcripts"
 
@@ -138,6 +148,21 @@ def score(
     }
 
 
+def by_category(rows: list[dict[str, Any]], services: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Each category's accuracy per field, the rules beside the naive baseline."""
+    categories: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        categories.setdefault(row["category"], []).append(row)
+    return {
+        name: {
+            "replies": len(members),
+            "rules": score(members, services, False)["accuracy"],
+            "naive": score(members, services, False, reader=naive_reply)["accuracy"],
+        }
+        for name, members in categories.items()
+    }
+
+
 def microseconds_per_reply(
     rows: list[dict[str, Any]], services: dict[str, tuple[str, ...]]
 ) -> float:
@@ -182,6 +207,7 @@ def main() -> None:
     report["combined"] = score(everything, services, False, reader=read)
     baseline = score(everything, services, False, reader=naive_reply)
     report["baseline_naive_combined"] = {"accuracy": baseline["accuracy"]}
+    report["by_category"] = by_category(load_rows(CATEGORIZED), services)
     report["microseconds_per_reply"] = round(microseconds_per_reply(everything, services), 1)
     print(json.dumps(report, indent=2))
 

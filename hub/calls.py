@@ -32,7 +32,7 @@ from hub.store.errors import Duplicate
 from hub.store.jobs import JobQueue
 from hub.store.messages import SendState
 from hub.store.sql import Script
-from hub.templating import Templates, template_context
+from hub.templating import Templates, sms_template, template_context
 from hub.texting import Texting
 from hub.types import CallEvent, CallOutcome, CallReceipt
 from hub.views import CallView
@@ -270,9 +270,10 @@ class Calls:
         payload = job.payload
         business = business_for_job(self.businesses, job.business or "")
         after_hours = bool(payload["after_hours"])
-        name = "sms/text_back_after_hours.txt" if after_hours else "sms/text_back.txt"
+        template = "text_back_after_hours" if after_hours else "text_back"
 
         def render(state: SendState) -> str:
+            name = sms_template(template, business, state.language)
             call = CallView(
                 id=payload["call_id"],
                 business=business.slug,

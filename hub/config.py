@@ -52,6 +52,14 @@ DEFAULT_DATABASE = "sqlite://hub.sqlite3"
 ENV_CONFIG = "HUB_CONFIG"
 
 E164 = Annotated[str, AfterValidator(to_e164)]
+#: The languages the hub can text in (``templates/sms/<language>/`` beside English).
+Language = Literal["en", "es"]
+
+
+def _english() -> list[Language]:
+    return ["en"]
+
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -322,9 +330,25 @@ class Business(_Strict):
     templates: dict[str, str] = Field(
         default_factory=dict, description="Template overrides by name, as Jinja2 source"
     )
-    services: dict[str, list[str]] = Field(
-        default_factory=dict, description="Service catalog: name → synonyms"
+    languages: list[Language] = Field(
+        default_factory=_english,
+        min_length=1,
+        description=(
+            "Languages the business texts customers in (en, es): the first until a caller "
+            "writes in another, then theirs (templates/sms/es/ for Spanish)"
+        ),
     )
+    if TYPE_CHECKING:
+        #: After validation every language's words in one list, for the parsers.
+        services: dict[str, list[str]]
+    else:
+        services: dict[str, list[str] | dict[Language, list[str]]] = Field(
+            default_factory=dict,
+            description=(
+                "Service catalog: name → synonyms, or name → {en: [...], es: [...]} with "
+                "each language's words"
+            ),
+        )
     forms: FormSettings | None = Field(
         None, description="The business's web form (POST /forms/{business}); none without it"
     )
@@ -341,6 +365,25 @@ class Business(_Strict):
         }
         self.numbers = [item.number if isinstance(item, NumberEntry) else item for item in items]
         return self
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+    @field_validator("services", mode="after")
+    @classmethod
+    def _service_words(cls, value: dict[str, Any]) -> dict[str, list[str]]:
+        """Words given per language are one list: a caller may use either language's word
+        ("el water heater"), so the parsers read them all."""
+        return {
+            name: [word for group in words.values() for word in group]
+            if isinstance(words, dict)
+            else words
+            for name, words in value.items()
+        }
 
     @property
     def sources(self) -> Mapping[str, str]:

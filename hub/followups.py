@@ -29,8 +29,9 @@ from hub.notifications import Notifications
 from hub.store import deliveries, messages
 from hub.store.db import Database, UnitOfWork
 from hub.store.jobs import JobQueue
+from hub.store.messages import SendState
 from hub.store.sql import Script
-from hub.templating import Templates, template_context
+from hub.templating import Templates, sms_template, template_context
 from hub.texting import Texting
 
 
@@ -84,15 +85,17 @@ class FollowUps:
         if await messages.has_inbound(lead.id):
             return  # they replied; the cancellation raced this run
         last = await messages.last_outbound(lead.id)
-        name = "sms/nudge.txt"
+
+        def render(state: SendState) -> str:
+            name = sms_template("nudge", business, state.language)
+            return self.templates.render(name, business, **template_context(name, state.lead))
+
         await self.texting.send_text(
             job,
             business,
             lead.id,
             purpose=NUDGE,
-            body=lambda state: self.templates.render(
-                name, business, **template_context(name, state.lead)
-            ),
+            body=render,
             source_key=f"{NUDGE}:{lead.id}",
             sender_number=last.business_number if last else None,
         )

@@ -4,6 +4,8 @@ An inbound text is stored once per provider message id (the inbox table makes re
 no-ops), lands in the caller's open lead, and stops anything still waiting to reach them (a
 delayed text-back, a nudge, the owner reminder). It is then either a compliance keyword — the
 STOP / START / HELP families, answered at once — or a reply, which ``hub.replies`` processes.
+For a business with several ``languages``, each text may tell the caller's language
+(``hub.languages``), which the answers and every later text follow.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from hub.events import EventKind
 from hub.exceptions import Refused
 from hub.keys import reminder_keys, text_back_key
 from hub.keywords import classify_intent, is_keyword
+from hub.languages import detect_language
 from hub.models import Direction, Lead, Message
 from hub.notifications import Notifications
 from hub.outbound import Outbound
@@ -119,6 +122,9 @@ class Inbound:
                         version=lead.version, data=data,
                     )
                 )  # fmt: skip
+                language = detect_language(sms.body, business.languages)
+                if language is not None:  # before answering: the answer follows it
+                    await contacts.set_language(uow, business.slug, sender, language)
                 await self._act_on(uow, business, lead, message, intent, source, sms)
                 await self._stop_waiting_work(uow, business, lead, message, intent)
         except Duplicate:

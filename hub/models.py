@@ -44,6 +44,9 @@ class Contact(Model):
     line_type_checked_at = fields.DatetimeField(null=True)
     #: When this caller was last sent a text-back: the repeat-caller cooldown counts from here.
     last_text_back_at = fields.DatetimeField(null=True)
+    #: The language this caller last wrote in (``en``, ``es``), among the business's; ``NULL``
+    #: until they write: texts to them are then in the business's first language.
+    language = fields.CharField(max_length=8, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

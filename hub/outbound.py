@@ -12,8 +12,9 @@ from hub.jobs import ClaimedJob
 from hub.keys import SEND_REPLY
 from hub.leads import lead_for_job
 from hub.store.jobs import JobQueue
+from hub.store.messages import SendState
 from hub.store.step import Step
-from hub.templating import Templates, template_context
+from hub.templating import Templates, sms_template, template_context
 from hub.texting import Texting
 
 
@@ -61,16 +62,20 @@ class Outbound:
     async def run_send_reply(self, job: ClaimedJob) -> None:
         lead, business = await lead_for_job(self.businesses, job.payload["lead_id"])
         template = job.payload["template"]
-        name = f"sms/{template}.txt"
         extra = job.payload["context"]
+
+        def render(state: SendState) -> str:
+            name = sms_template(template, business, state.language)
+            return self.templates.render(
+                name, business, **template_context(name, state.lead, **extra)
+            )
+
         await self.texting.send_text(
             job,
             business,
             lead.id,
             purpose=template,
-            body=lambda state: self.templates.render(
-                name, business, **template_context(name, state.lead, **extra)
-            ),
+            body=render,
             source_key=job.payload["source_key"],
             sender_number=job.payload["sender_number"],
             respect_opt_out=job.payload["respect_opt_out"],

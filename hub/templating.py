@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from hub.config import Business, HubConfig
+from hub.languages import LANGUAGES
 from hub.segments import count_segments
 from hub.types import Notification
 from hub.views import CallView, LeadView
@@ -57,7 +58,7 @@ class Templates:
         self.env.filters["local"] = _local_time
 
     def get(self, name: str, business: Business | None = None) -> jinja2.Template:
-        stem = _stem(name)
+        stem = override_key(name)
         if business is not None and stem in business.templates:
             return self._compiled(business.templates[stem])
         return self.env.get_template(name)
@@ -72,15 +73,37 @@ class Templates:
         return self.get(name, business).render(business=business, **context).strip()
 
 
+#: The opt-out line in each language the hub texts in. STOP works in every language.
+OPT_OUT_LINES = {"en": OPT_OUT_LINE, "es": "Responda STOP para cancelar."}
+
+
+def with_opt_out_line(body: str, language: str = "en") -> str:
+    """Make sure the text tells the customer how to stop texts (in their language)."""
+    if "STOP" in body.upper():
+        return body
+    return f"{body} {OPT_OUT_LINES.get(language, OPT_OUT_LINE)}"
+
+
 @functools.cache
-def _stem(name: str) -> str:
-    """``sms/text_back.txt`` → ``text_back``: the name a business's override goes by."""
-    return Path(name).name.split(".", 1)[0]
+def override_key(name: str) -> str:
+    """The key of a business's override of template ``name`` in hub.yaml: the file's stem
+    ("follow_up"), after its language for a translation ("es/follow_up")."""
+    path = Path(name)
+    stem = path.name.split(".", 1)[0]
+    return f"{path.parent.name}/{stem}" if path.parent.name in LANGUAGES else stem
 
 
-def with_opt_out_line(body: str) -> str:
-    """Make sure the text tells the customer how to stop texts."""
-    return body if "STOP" in body.upper() else f"{body} {OPT_OUT_LINE}"
+def text_language(business: Business, language: str | None) -> str:
+    """The language to text a caller in: theirs if the business speaks it, else the
+    business's first."""
+    return language if language in business.languages else business.languages[0]
+
+
+def sms_template(template: str, business: Business, language: str | None) -> str:
+    """The file of SMS template ``template`` ("follow_up") in the caller's language:
+    ``sms/follow_up.txt`` in English, ``sms/es/follow_up.txt`` in Spanish."""
+    chosen = text_language(business, language)
+    return f"sms/{template}.txt" if chosen == "en" else f"sms/{chosen}/{template}.txt"
 
 
 def _local_time(value: Any, business: Business, fmt: str = "%a %b %-d, %-I:%M %p") -> str:
@@ -109,6 +132,9 @@ NOTIFY_VARIABLES = ("urgent", "texted", "reason", "url")
 def template_variables(name: str) -> tuple[str, ...]:
     if name.startswith("notify/"):
         return NOTIFY_VARIABLES
+    path = Path(name)
+    if path.parent.name in LANGUAGES:  # a translation renders with its original's variables
+        name = str(path.parent.parent / path.name)
     return TEMPLATE_VARIABLES.get(name, ())
 
 
@@ -149,6 +175,10 @@ NOTIFY_TEMPLATES = (
     "email/lead.html",
 )
 MAX_SEGMENTS = 2
+#: Texts to customers: each has a translation per language (``sms/es/help.txt``).
+CUSTOMER_TEMPLATES = tuple(
+    name for name in SMS_TEMPLATES if name not in ("sms/owner_alert.txt", "sms/owner_notify.txt")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,18 +200,28 @@ def check_templates(
     length does), so an agency's thousands of businesses are not each rendered in full."""
     issues = []
     samples = sample_values(business)
-    for name in (*SMS_TEMPLATES, *NOTIFY_TEMPLATES):
-        stem = _stem(name)
+    translations = [
+        (f"sms/{language}/{Path(name).name}", name, language)
+        for language in business.languages
+        if language != "en"
+        for name in CUSTOMER_TEMPLATES
+    ]
+    everything = [(name, name, "en") for name in (*SMS_TEMPLATES, *NOTIFY_TEMPLATES)]
+    for name, original, language in [*everything, *translations]:
+        stem = override_key(name)
         override = business.templates.get(stem)
         source = (name, override)
-        if checked is not None and name not in SMS_TEMPLATES and source in checked:
+        if checked is not None and original not in SMS_TEMPLATES and source in checked:
             continue
         where = f"businesses.{business.slug}.templates.{stem}" if override is not None else name
         context = template_context(
-            name, samples["lead"], **{key: samples[key] for key in template_variables(name)}
+            original, samples["lead"], **{key: samples[key] for key in template_variables(original)}
         )
         try:
             text = templates.render(name, business, **context)
+        except jinja2.TemplateNotFound:
+            issues.append(TemplateIssue(where, f"missing: the business texts in {language!r}"))
+            continue
         except jinja2.TemplateSyntaxError as exc:
             issues.append(TemplateIssue(where, f"syntax error on line {exc.lineno}: {exc.message}"))
             continue
@@ -193,8 +233,8 @@ def check_templates(
             continue
         if checked is not None:
             checked.add(source)
-        if name in SMS_TEMPLATES:
-            body = with_opt_out_line(text) if SMS_TEMPLATES[name] else text
+        if original in SMS_TEMPLATES:
+            body = with_opt_out_line(text, language) if SMS_TEMPLATES[original] else text
             segments = count_segments(body)
             if segments.count > MAX_SEGMENTS:
                 why = f" because of {segments.non_gsm!r}" if segments.non_gsm else ""

@@ -107,7 +107,9 @@ def normalize(text: str) -> str:
     return re.sub(r"[ \t]+", " ", folded).strip()
 
 
-_SENTENCE_RE = re.compile(r"(?<!\d)[.!?;\n]+(?!\d)|\s+-+\s+")
+# A dash between spaces ends a clause too. Lookarounds, not "\s+-+\s+": that backtracks over
+# every run of spaces without a dash, quadratic on a long one.
+_SENTENCE_RE = re.compile(r"(?<!\d)[.!?;\n]+(?!\d)|(?<=\s)-+(?=\s)")
 
 
 def sentences(text: str) -> list[str]:

@@ -30,7 +30,7 @@ from hub.store.db import Database, UnitOfWork
 from hub.store.jobs import JobQueue
 from hub.store.messages import SendState
 from hub.store.sql import Script
-from hub.templating import with_opt_out_line
+from hub.templating import text_language, with_opt_out_line
 from hub.types import OutboundSms, RecipientIssue, SendResult, SendStatus
 
 log = logging.getLogger("hub.texting")
@@ -144,7 +144,7 @@ class Texting:
             if not isinstance(body, str):
                 body = body(state)
             if not to_owner and purpose != "opt_out_confirmation" and not state.has_texted:
-                body = with_opt_out_line(body)
+                body = with_opt_out_line(body, text_language(business, state.language))
             sms = OutboundSms(f"{source_key}#{job.id}", recipient, body, sender_number)
             attempt_id = await self.db.run(
                 messages.insert_attempt(

@@ -76,6 +76,7 @@ def test_no_test_waits_a_fixed_time():
         "tests/test_scale_out.py": 1,  # polls the worker processes' log
         "tests/test_db.py": 1,  # holds an ORM transaction open
         "tests/test_jobs.py": 1,  # polls for the real worker's hand-over
+        "tests/test_deadlines.py": 1,  # a job handler that ignores its cancellation
         "tests/processes.py": 1,  # polls a starting process
     }
     found: dict[str, int] = {}

@@ -71,6 +71,15 @@ async def cannot_receive(uow: UnitOfWork, business: str, phone: str) -> None:
     )
 
 
+async def set_language(uow: UnitOfWork, business: str, phone: str, language: str) -> None:
+    """Remember the language a caller writes in: texts to them follow it."""
+    await (
+        Contact.filter(business=business, phone=phone)
+        .using_db(uow.connection)
+        .update(language=language)
+    )
+
+
 async def record_event(uow: UnitOfWork, provider: str, event_key: str) -> None:
     """Note a provider event as acted on; ``Duplicate`` if it already was (a retried webhook)."""
     try:

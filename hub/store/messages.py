@@ -22,7 +22,7 @@ from hub.store.sql import Script, Sql
 from hub.views import LeadView
 
 _SEND_STATE = (
-    "SELECT {columns}, l.contact_id, c.can_receive_sms,"
+    "SELECT {columns}, l.contact_id, c.can_receive_sms, c.language,"
     " EXISTS (SELECT 1 FROM hub_opt_out o WHERE o.business = l.business"
     "   AND o.phone = l.phone AND o.active) AS opted_out,"
     " EXISTS (SELECT 1 FROM hub_message p WHERE p.business = l.business"
@@ -93,6 +93,8 @@ class SendState:
     attempt_id: int | None
     #: Text-backs this business sent since midnight in its timezone (the daily cap).
     sent_today: int
+    #: The language the caller last wrote in, if they have (``hub.languages``).
+    language: str | None = None
 
     @property
     def lead_id(self) -> int:
@@ -133,6 +135,7 @@ async def send_state(
         message_done=bool(row["done"]),
         attempt_id=row["attempt_id"],
         sent_today=int(row["sent_today"]),
+        language=row["language"],
     )
 
 

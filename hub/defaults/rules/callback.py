@@ -15,6 +15,14 @@ precedence (the first that applies wins):
 6. "call me", "call me back", "call 512-555-0143", "anytime": arrival time.
 
 Days in a past clause ("it broke on Monday", "quit this morning") are ignored.
+
+Negations are read first: "no earlier than 11", "not before 2", "don't call before 11" and
+"not until 3" start at that time; "no later than 3" ends at it; "after lunch" is 1pm; "not in
+the morning" is the afternoon. A day the text rules out ("anything except Wednesday", "not
+Wednesday", "Wednesday is out") is never the day: when the window would fall on it, it moves to
+8:00 the next day that is not. A bare hour with the evening named ("this evening, like 8:30")
+is pm. A part of the day said of a visit ("can you come tomorrow afternoon") is no callback
+time, like the visit day itself.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from hub.text import sentences
 from hub.types import CallbackWindow
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_NAMES = "|".join(_WEEKDAYS)
 _PARTS = {  # start hour, end hour
     "morning": (8, 12),
     "lunch": (12, 13),
@@ -67,7 +76,11 @@ _RELATIVE_RE = re.compile(
 _IMMEDIATE_RE = re.compile(
     r"\b(?:asap|as soon as (?:possible|you can)|right away|immediately|at once|a\.s\.a\.p)\b"
 )
-_NOW_RE = re.compile(r"\b(?:right now|now)\b")
+# "now" that starts a new clause ("now every time it rains") is no request for now.
+_NOW_RE = re.compile(
+    r"\b(?:right now|now)\b(?! (?:every|my|the|it|its|there|i|we|he|she|they|that|this|when"
+    r"|whenever|our|your|his|her)\b)"
+)
 # "now" as the whole answer: "now", "now is good", "right now please".
 _NOW_ALONE_RE = re.compile(
     r"^(?:right )?now(?: please)?(?: (?:is |would be )?(?:good|fine|ok|okay|best|works?))?\W*$"
@@ -95,14 +108,42 @@ _DAY_ALONE_RE = re.compile(r"^\W*(?:on|maybe|how about|what about)?\W*(?:please)
 _NOT_AVAILABLE_BEFORE = re.compile(
     r"\b(?:by|before|until|till|come|come out|out|for|since|last|visit|done|finished)\s+$"
 )
+_VISIT_DAY_BEFORE = re.compile(rf"\b(?:today|tomorrow|{_WEEKDAY_NAMES})\s+$")
 _CALL_ME_RE = re.compile(
     r"\b(?:call|ring|phone) (?:me|us)\b|\bcall (?:me |us )?back\b|\bcallback\b"
     r"|\b(?:please|can you|could you|can someone|have someone|someone|you can|pls) call\b"
     r"|\bgive (?:me|us) a (?:call|ring)\b|\bcall\s+(?:\+?1[\s.-]*)?\(?\d{3}"
     r"|^call\b|\bcall (?:asap|anytime|any time|whenever)\b"
 )
-_NEGATION_BEFORE = re.compile(r"\b(?:don'?t|do not|not|never|didn'?t|can'?t|no need to)\s+$")
-_ANYTIME_RE = re.compile(r"\bany ?time\b|\b(?:home|free|around|here|available) all day\b")
+_NEGATION_BEFORE = re.compile(
+    r"\b(?:don'?t|do not|not|never|didn'?t|can'?t|no need to)\s+$"
+    r"|\b(?:did|who|why|whoever)\s+(?:\w+\s+)?$"  # a question about a call: "did someone call me"
+)
+_ANYTIME_RE = re.compile(
+    r"\bany ?time\b|\b(?:home|free|around|here|available) all day\b"
+    r"|\b(?:any day|anything)\s+(?:works|is fine|is good|is ok)\b"
+)
+# Negated times said as the times they mean.
+_REWRITES = [
+    (
+        re.compile(
+            r"\b(?:no earlier than|not earlier than|no sooner than|not before|not until(?: after)?"
+            r"|(?:don'?t|do not|please don'?t) call(?: me| us)? (?:before|until))\s+"
+        ),
+        "after ",
+    ),
+    (re.compile(r"\b(?:no later than|not later than|not after)\s+"), "before "),
+    (re.compile(r"\bafter lunch\b"), "after 1pm"),
+    (re.compile(r"\bnot (?:in the )?mornings?\b"), "afternoon"),
+]
+_WEEKDAY = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_EXCLUDED_RE = re.compile(
+    r"\b(?:except|but not|just not|not|other than|besides|excepto|menos)\s+(?:on\s+)?"
+    rf"({_WEEKDAY})s?\b"
+    rf"|\b({_WEEKDAY})s?\s+(?:is|'s)\s+(?:out|bad|no good|not good)\b"
+    rf"|\b({_WEEKDAY})s?\s+(?:doesn'?t|does not|won'?t|will not|can'?t) work\b"
+)
+_EVENING_RE = re.compile(r"\b(?:evening|tonight|night)\b")
 # How far back a clause is looked at, in characters: enough for any clause, and long texts stay
 # linear.
 _CLAUSE = 120
@@ -122,12 +163,35 @@ class _Clock:
 
 def find_callback(text: str, received_at: datetime) -> CallbackWindow | None:
     """The callback window normalized ``text`` asks for, relative to ``received_at``."""
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text)
+    excluded: set[int] = set()
+    for match in _EXCLUDED_RE.finditer(text):
+        excluded.add(_WEEKDAYS.index(next(group for group in match.groups() if group)))
+    if excluded:  # out of the text, so no rule reads the day as offered
+        text = _EXCLUDED_RE.sub(" ", text)
+    window = _find_window(text, received_at)
+    if window is None or window.start.weekday() not in excluded:
+        return window
+    day = window.start.date()
+    while day.weekday() in excluded:
+        day += timedelta(days=1)
+    return CallbackWindow(_at(day, 8, 0, received_at))
+
+
+def _find_window(text: str, received_at: datetime) -> CallbackWindow | None:
     relative = _RELATIVE_RE.search(text)
     if relative:
         return CallbackWindow(received_at + _duration(relative))
     day, day_is_explicit = _day(text, received_at)
     clock = _clock(text)
     if clock is not None:
+        if clock.start and clock.start[0] < 12 and _EVENING_RE.search(text):
+            # "this evening, like 8:30": a bare hour of the evening is pm.
+            late_end = (
+                (clock.end[0] + 12, clock.end[1]) if clock.end and clock.end[0] < 12 else clock.end
+            )
+            clock = _Clock(clock.position, (clock.start[0] + 12, clock.start[1]), late_end)
         return _window(clock, day, day_is_explicit, received_at)
     if _IMMEDIATE_RE.search(text) or _now_requested(text):
         return CallbackWindow(received_at)
@@ -268,8 +332,12 @@ def _day(text: str, received_at: datetime) -> tuple[date | None, bool]:
 
 def _part_of_day(text: str) -> str | None:
     for match in _PART_RE.finditer(text):
-        if _PAST_CLAUSE.search(text[max(0, match.start() - _CLAUSE) : match.start()]):
+        before = text[max(0, match.start() - _CLAUSE) : match.start()]
+        if _PAST_CLAUSE.search(before):
             continue
+        visit = _VISIT_DAY_BEFORE.search(before)
+        if visit and _NOT_AVAILABLE_BEFORE.search(before[: visit.start()]):
+            continue  # "can you come tomorrow afternoon": when to come, not to call
         if match.group(2) or match.group(3):
             return "night"
         word = match.group(1)

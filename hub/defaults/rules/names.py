@@ -1,19 +1,28 @@
 """The customer's name, when they give it: "this is Maria", "my name is Bob Smith", "- Dave",
-"Thanks, Lisa", "Dave here", "me llamo Carmen".
+"Thanks, Lisa", "Dave here", "ask for Dave", "me llamo Carmen", "soy Guadalupe", "le habla Rocío".
 
 Read from the text as received, because capitals matter: after "I'm" or "it's" only a
 capitalized word is taken ("I'm Jose" but not "I'm flooding"). Every candidate word must look like
 a name: letters (a hyphen or apostrophe inside), not a common word that follows these phrases
 ("this is urgent", "thanks, see you"), not a weekday, not ending in -ing. A second word is taken
-only if it is capitalized ("Bob Smith"; "this is maria" gives "Maria").
+only if it is capitalized ("Bob Smith"; "this is maria" gives "Maria"). A filler or a title
+between the phrase and the name is skipped ("this is um Carla", "this is Mr Johnson"). Ordinary
+words customers capitalize are not names: seasons ("It's Fall"), trade abbreviations ("It's
+HVAC"), modal verbs and adverbs that open a sentence ("Will try later", "Really need help"),
+and what follows a thank-you ("thanks, sounds good"). Letters may carry accents ("José").
 """
 
 from __future__ import annotations
 
 import re
 
-_NAME_WORD = r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]"
-_CANDIDATE = rf"({_NAME_WORD})(?:[ \t]+({_NAME_WORD}))?"
+_LETTER = r"[^\W\d_]"
+_NAME_WORD = rf"{_LETTER}(?:{_LETTER}|['\-])*{_LETTER}|{_LETTER}"
+# Filler and titles between "this is" and the name: "this is um Carla", "this is Mr Johnson".
+_SKIPPED = (
+    r"(?:(?:um+|uh+|er+|erm|ah+|uhm+|hmm+|mr|mrs|ms|miss|dr|sr|sra|srta|don|do[nñ]a)\.?,?[ \t]+)?"
+)
+_CANDIDATE = rf"{_SKIPPED}({_NAME_WORD})(?:[ \t]+({_NAME_WORD}))?"
 # A co-signer after a sign-off name ("- Sandra & Mike"): the first name is the sender's.
 _AND_ONE_MORE = rf"(?:[ \t]*(?:&|\+|and)[ \t]*(?:{_NAME_WORD}))?"
 
@@ -22,6 +31,8 @@ _PATTERNS: list[tuple[re.Pattern[str], bool]] = [
     (re.compile(rf"\bmy name(?:'s| is|:)[ \t]+{_CANDIDATE}", re.IGNORECASE), False),
     (re.compile(rf"\bname(?: is|:)[ \t]*{_CANDIDATE}", re.IGNORECASE), False),
     (re.compile(rf"\b(?:me llamo|mi nombre es)[ \t]+{_CANDIDATE}", re.IGNORECASE), False),
+    (re.compile(rf"\b(?:soy|(?:le |les )?habla)[ \t]+{_CANDIDATE}", re.IGNORECASE), True),
+    (re.compile(rf"\bask (?:for|for for)[ \t]+{_CANDIDATE}", re.IGNORECASE), True),
     (re.compile(rf"\bthis is[ \t]+{_CANDIDATE}", re.IGNORECASE), False),
     (re.compile(rf"\b(?:it'?s|it is|i'?m|i am|im)[ \t]+{_CANDIDATE}", re.IGNORECASE), True),
     (re.compile(rf"(?:^|[.!?\n][ \t]*){_CANDIDATE}[ \t]+here\b", re.IGNORECASE), True),
@@ -67,6 +78,13 @@ _NOT_NAMES = frozenset(
     house apartment condo unit apt suite number phone cell zip code address street
     stop start help info end quit cancel unsubscribe remove
     lol lmao omg smh idk tbh btw fyi
+    spring summer fall autumn winter
+    hvac plumbing electrical sounds sound sounded appreciate appreciated perfect awesome cool
+    will would could should can may might must shall really just also maybe probably definitely
+    um uh er erm ah hmm
+    el la los las lo de del un una yo su mi tu muy aqui aca hola gracias favor senor senora
+    dueno duena inquilino inquilina vecino vecina cliente nuevo nueva de parte señor señora
+    dueño dueña aquí acá
     """.split()  # noqa: SIM905 - a word list reads best as text
 )
 

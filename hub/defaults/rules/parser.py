@@ -6,6 +6,7 @@ from hub.defaults.rules.callback import find_callback
 from hub.defaults.rules.names import find_name
 from hub.defaults.rules.places import find_zip
 from hub.defaults.rules.services import find_service
+from hub.defaults.rules.spanish import in_english
 from hub.defaults.rules.urgency import find_urgency
 from hub.keywords import classify_intent
 from hub.providers import ReplyParser
@@ -19,7 +20,7 @@ def read_reply(text: str, context: ParseContext) -> ParsedReply:
     Fields are read whatever the intent: a parser reports what the text says, and the core
     decides what an opt-out's other words are worth.
     """
-    normalized = normalize(text)
+    normalized = in_english(normalize(text))
     return ParsedReply(
         intent=classify_intent(text),
         service=find_service(normalized, context.services),

@@ -5,6 +5,10 @@ Five digits, though, are also house numbers ("12010 Jollyville Rd"), prices ("$1
 "quoted 10500"), capacities ("24000 BTU"), order numbers and gate codes. A five-digit run is a
 ZIP unless the words around it say it is one of those; when several remain, one the text calls a
 ZIP wins, then the last (customers put the ZIP after the street).
+
+A customer corrects themselves in the same text: "78704, sorry I mean 78745", "zip is 78704 no
+wait 78702", "código postal 78704, perdón, quise decir 78745". A ZIP right after a correction
+wins over every other; one the text denies ("78702 not 78720", "instead of 78631") is none.
 """
 
 from __future__ import annotations
@@ -53,8 +57,17 @@ _NOT_ZIP_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _ZIP_BEFORE = re.compile(
-    r"\b(?:zip|zipcode|zip code|postal|postal code|area|in)\b\W*(?:is\W*)?$", re.IGNORECASE
+    r"\b(?:zip|zipcode|zip code|postal|postal code|c[oó]digo postal|area|in)\b\W*(?:is\W*|es\W*)?$",
+    re.IGNORECASE,
 )
+# Words that correct what came before ("sorry I mean", "no wait", "quise decir")...
+_CORRECTION_BEFORE = re.compile(
+    r"\b(?:i mean|i meant|sorry|no wait|wait|actually|correction|oops|my bad|rather|typo"
+    r"|perd[oó]n|quise decir|digo|mejor dicho|me equivoqu[eé]|corrijo)\b[^0-9]{0,25}$",
+    re.IGNORECASE,
+)
+# ... and words that deny the number after them ("not 78720", "no es 78631").
+_DENIED_BEFORE = re.compile(r"\b(?:not|isn'?t|no es|instead of|en vez de)\W*$", re.IGNORECASE)
 # Two-letter state abbreviations just before a ZIP ("Austin TX 78704").
 _STATE_CODES = (
     "al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh "
@@ -70,10 +83,19 @@ def find_zip(text: str) -> str | None:
     if canadian:
         return f"{canadian.group(1)} {canadian.group(2)}".upper()
     candidates: list[tuple[bool, int, str]] = []
+    corrected: list[str] = []
     for match in _FIVE_RE.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        if _DENIED_BEFORE.search(before):
+            continue
         verdict = _judge(text, match)
-        if verdict is not None:
-            candidates.append((verdict, match.start(), match.group(1)))
+        if verdict is None:
+            continue
+        candidates.append((verdict, match.start(), match.group(1)))
+        if len(candidates) > 1 and _CORRECTION_BEFORE.search(before):
+            corrected.append(match.group(1))
+    if corrected:
+        return corrected[-1]
     if not candidates:
         return None
     named = [candidate for candidate in candidates if candidate[0]]

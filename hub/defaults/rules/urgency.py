@@ -8,6 +8,13 @@ are ``soon``. "Not urgent" and "no rush" are checked first, so their words do no
 urgent. Then a day: today or tomorrow or this week is ``soon``; next week or later is
 ``flexible``. A weekday alone says when the customer is free, not how urgent it is, so it counts
 only as a deadline or a visit day ("by Friday", "come Thursday").
+
+Emergencies are read by meaning too, without the alarm words: water coming through a ceiling
+or out of a light, inches of water, a leak "all over" the floor, sewage on a floor, a smell with
+gas near it, an outlet or panel hot, buzzing or melting, a dead furnace with the house
+freezing in any season. A danger in the past ("the pipe burst last winter", "there was a gas
+smell yesterday but it was fixed", "it's dry now") is not one: its sentence says it is over.
+Spanish is read through ``hub.defaults.rules.spanish`` ("se inundó" is "flooded").
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ _EMERGENCY = re.compile(
 )
 # A heating failure in winter is "no heat" in other words.
 _HEATING_FAILURE = re.compile(
-    r"\b(?:furnace|(?<!water )heater|boiler|heat pump|heat)\b[^.!?]{0,20}?"
+    r"\b(?:furnace|(?<!water )heater|boiler|heat pump|heat|heating)\b[^.!?]{0,20}?"
     r"\b(?:quit|died|dead|broke|stopped|not working|isn'?t working|won'?t (?:turn|come) on"
     r"|went out|is out|blowing cold)"
 )
@@ -49,6 +56,38 @@ _SEWAGE = re.compile(
     r"\b(?:sewage|sewer)\b[^.!?\n]*\b(?:back(?:ed|ing)? up|coming (?:up|out|in)|overflow)"
     r"|\b(?:back(?:ed|ing)? up|coming (?:up|out))\b[^.!?\n]*\bsewage\b"
 )
+# Danger by meaning, not by alarm words. Gaps are bounded: linear on long texts.
+_BY_MEANING = re.compile(
+    r"\b(?:water|leak\w*|drip\w*|pour\w*|gush\w*|coming|running)\b[^.!?\n]{0,40}"
+    r"\b(?:through|from|out of|in) (?:the |my |our )?(?:\w+ )?(?:ceiling|light fixture|light)\b"
+    r"|\bceiling\b[^.!?\n]{0,30}\b(?:leaking|dripping|pouring|sagging|caving|collapsing"
+    r"|coming down)\b"
+    r"|\bsewage\b[^.!?\n]{0,40}\b(?:floor|basement|everywhere|all over|tub|shower|yard)\b"
+    r"|\b(?:floor|basement)\b[^.!?\n]{0,30}\bsewage\b"
+    r"|\b(?:outlet|switch|panel|breaker\w*|plug|wires?|wiring|cord|fuse box)\b[^.!?\n]{0,30}"
+    r"\b(?:hot to the touch|is hot|melt\w*|buzzing|scorch\w*|crackl\w*|burnt|burned)\b"
+    r"|\b(?:\d+|an|one|two|three|a few|several) (?:inch(?:es)?|feet|foot|ft) of water\b"
+    r"|\bstanding water\b|\bwater (?:is )?rising\b"
+    r"|\b(?:leak\w*|water|pouring|spilling)\b[^.!?\n]{0,15}\ball over\b"
+    r"|\bwater (?:is )?coming (?:up|in|out|through)\b"
+)
+# Gas with a smell near it: "huele raro cerca de la estufa... el medidor de gas".
+_GAS = re.compile(r"\bgas\b")
+_SMELL = re.compile(r"\b(?:smell\w*|odor|stinks?|fumes)\b")
+_NO_SMELL = re.compile(r"\b(?:no|not|without|dont|don't|never) (?:\w+ )?$")
+# A heating failure with the house cold is an emergency whatever the month.
+_COLD = re.compile(r"\b(?:freezing|frozen|degrees|so cold|very cold|cold in (?:here|the house))\b")
+# A sentence that puts its danger in the past...
+_OVER = re.compile(
+    r"\b(?:last (?:week|month|year|winter|summer|spring|fall)|ago"
+    r"|in the (?:spring|summer|fall|winter)|once|used to|was (?:fixed|repaired)|were fixed"
+    r"|fixed it|got fixed|been fixed|dry now|fine now|ok now|okay now|since then|previously"
+    r"|back in|(?:had|was) repaired)\b"
+)
+# ... unless it says it is still going on.
+_ONGOING = re.compile(r"\b(?:still|again|right now|currently|keeps|is getting)\b")
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
 _NEGATED = re.compile(r"\b(?:no|not|isn'?t|wasn'?t|never|nothing) (?:\w+ )?$")
 _SOON = re.compile(
     r"\b(?:asap|a\.s\.a\.p|immediately|right away|right now|(?:as )?soon as (?:possible|you can)"
@@ -76,13 +115,21 @@ _NEXT_DAY = re.compile(r"\bnext (?:monday|tuesday|wednesday|thursday|friday|satu
 def find_urgency(text: str, received_at: datetime) -> str | None:
     """``emergency``, ``soon``, ``flexible`` or ``None`` for normalized ``text``."""
     calm = _CALM.search(text)
-    for match in _EMERGENCY.finditer(text):
-        if calm and calm.start() <= match.start() < calm.end():
-            continue
-        if _NEGATED.search(text[max(0, match.start() - 20) : match.start()]):
-            continue
+    for pattern in (_EMERGENCY, _BY_MEANING):
+        for match in pattern.finditer(text):
+            if calm and calm.start() <= match.start() < calm.end():
+                continue
+            if _NEGATED.search(text[max(0, match.start() - 20) : match.start()]):
+                continue
+            if _is_over(text, match.start()):
+                continue
+            return "emergency"
+    if _gas_smelled(text):
         return "emergency"
-    if _SEWAGE.search(text) or (_is_winter(received_at) and _HEATING_FAILURE.search(text)):
+    heating_failure = _HEATING_FAILURE.search(text)
+    if _SEWAGE.search(text) or (
+        heating_failure and (_is_winter(received_at) or _COLD.search(text))
+    ):
         return "emergency"
     if calm:
         return "flexible"
@@ -94,6 +141,34 @@ def find_urgency(text: str, received_at: datetime) -> str | None:
     if _LATER.search(text) or _NEXT_DAY.search(text):
         return "flexible"
     return None
+
+
+def _sentence_at(text: str, position: int) -> str:
+    """The sentence around ``position`` (at most 200 characters either side)."""
+    start = max(0, position - 200)
+    before = text[start:position]
+    ends = [match.end() for match in _SENTENCE_END.finditer(before)]
+    after = text[position : position + 200]
+    stop = _SENTENCE_END.search(after)
+    return text[start + (ends[-1] if ends else 0) : position + (stop.start() if stop else 200)]
+
+
+def _is_over(text: str, position: int) -> bool:
+    sentence = _sentence_at(text, position)
+    return _OVER.search(sentence) is not None and _ONGOING.search(sentence) is None
+
+
+def _gas_smelled(text: str) -> bool:
+    """A smell within 60 characters of "gas", not denied ("no smell") nor over."""
+    for gas in _GAS.finditer(text):
+        window_start = max(0, gas.start() - 60)
+        for smell in _SMELL.finditer(text, window_start, gas.end() + 60):
+            if _NO_SMELL.search(text[max(0, smell.start() - 20) : smell.start()]):
+                continue
+            if _is_over(text, smell.start()):
+                continue
+            return True
+    return False
 
 
 def _is_winter(moment: datetime) -> bool:
