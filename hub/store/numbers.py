@@ -32,6 +32,9 @@ class Numbers:
     texted_leads: int = 0
     replied_leads: int = 0
     by_status: Counter[str] = field(default_factory=Counter)
+    #: Leads, and booked leads, by the source of the number called (``""``: none given).
+    by_source: Counter[str] = field(default_factory=Counter)
+    booked_by_source: Counter[str] = field(default_factory=Counter)
     #: Per day: calls, missed calls, leads.
     days: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
@@ -67,6 +70,8 @@ class Numbers:
         self.texted_leads += other.texted_leads
         self.replied_leads += other.replied_leads
         self.by_status.update(other.by_status)
+        self.by_source.update(other.by_source)
+        self.booked_by_source.update(other.booked_by_source)
         for day, counts in other.days.items():
             self.days[day].update(counts)
 
@@ -96,7 +101,7 @@ async def numbers(db: Database, businesses: list[str], since: datetime) -> dict[
     )
     leads = await db.fetch(
         Sql(
-            "SELECT l.business, l.status, l.created_at FROM hub_lead l"
+            "SELECT l.business, l.status, l.source, l.created_at FROM hub_lead l"
             f" WHERE l.business IN ({marks}) AND l.created_at >= {{}} LIMIT {{}}"
         ).bind(db.dialect, *businesses, since, MAX_ROWS)
     )
@@ -138,6 +143,10 @@ async def numbers(db: Database, businesses: list[str], since: datetime) -> dict[
         n, at = out[row["business"]], _timestamp(row["created_at"])
         n.leads += 1
         n.by_status[str(row["status"])] += 1
+        source = str(row["source"] or "")
+        n.by_source[source] += 1
+        if row["status"] == "booked":
+            n.booked_by_source[source] += 1
         if at is not None:
             n.days[at.date()]["leads"] += 1
     return out

@@ -225,3 +225,24 @@ async def test_numbers(kit):
     text = (await kit.client.get("/analytics")).text
     assert re.search(r"<b>1</b> calls", text)
     assert (await kit.client.get("/analytics?days=1000")).status_code == 400
+
+
+async def test_numbers_by_source(hub_dir):
+    from hub.testing import business, write_config
+
+    from .helpers import SECRET_KEY
+
+    numbers = [{"number": "+15125550100", "source": "Google Ads"}, "+15125550101"]
+    config = write_config(
+        hub_dir, {"acme": business("Acme", numbers=numbers)}, secret_key=SECRET_KEY
+    )
+    async with in_process_hub(config) as kit:
+        await add_users()
+        for caller, to in (("+15125550123", "+15125550100"), ("+15125550124", "+15125550101")):
+            await kit.post_call("acme", caller=caller, to=to)
+        await kit.run_due_jobs()
+        await sign_in(kit.client, "admin@example.com")
+        text = (await kit.client.get("/analytics")).text
+        table = text.split("Leads by source", 1)[1].split("</table>", 1)[0]
+        rows = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td></tr>", table)
+        assert sorted(rows) == [("Google Ads", "1", "0"), ("no source", "1", "0")]
