@@ -119,9 +119,7 @@ def settings(
 
 
 #: Settings only the sender takes (``VonageSenderConfig``); the call source refuses them.
-SENDER_ONLY = frozenset(
-    {"from", "api", "api_host", "rest_host", "timeout", "sign_requests", "concat_wait"}
-)
+SENDER_ONLY = frozenset({"from", "api", "rest_host", "timeout", "sign_requests", "concat_wait"})
 
 
 def call_settings(
