@@ -792,7 +792,7 @@ class CallDriver(BaseCallDriver):
     Each call starts at the answer webhook and follows the URLs in the NCCO the hub returns
     (the connect's event URL, the screening URL), so what is tested is the wiring a real
     Vonage would see. Pass the hub's ``clock`` when a test moves time: signatures are dated by
-    it.
+    it; pass the ``fake`` for ``transcript``.
     """
 
     provider = "vonage"
@@ -803,8 +803,13 @@ class CallDriver(BaseCallDriver):
         webhooks: VonageWebhooks | None = None,
         *,
         clock: Clock | None = None,
+        fake: FakeVonage | None = None,
     ) -> None:
         super().__init__(client)
+        #: Serves the transcription files of ``transcript``.
+        self.fake = fake
+        #: Calls ``voicemail`` played.
+        self._calls: dict[str, CallTrace] = {}
         if webhooks is None:
             webhooks = (
                 VonageWebhooks(now=lambda: clock.now().timestamp())
@@ -916,16 +921,38 @@ class CallDriver(BaseCallDriver):
         trace.responses.append(response)
         return response
 
+    async def voicemail(
+        self, caller: str | None = CALLER, *, call_id: str | None = None
+    ) -> CallTrace:
+        """Nobody takes the call and the caller leaves a message: the ``record`` action of the
+        hub's voicemail NCCO reports the recording when the caller hangs up."""
+        trace = await self.missed_call(caller, call_id=call_id)
+        records = [
+            action
+            for response in trace.responses
+            if response.status_code == 200 and response.content
+            for action in response.json()
+            if isinstance(action, dict) and action.get("action") == "record"
+        ]
+        if not records:
+            raise AssertionError("the hub offered no voicemail (record) for a missed call")
+        trace.responses.append(await self._send(self.webhooks.recording(records[0]["eventUrl"][0])))
+        self._calls[trace.call_id] = trace
+        return trace
+
     async def transcript(
-        self, trace: CallTrace, text: str, fake: FakeVonage, *, status: str = "completed"
+        self, call_id: str, text: str, *, status: str = "completed"
     ) -> httpx.Response:
-        """Vonage transcribed the voicemail of ``trace``: ``fake`` serves ``text`` and the
-        signed transcription event goes to the URL in the hub's ``record`` action (a
-        ``failed`` event points at no file). The hub fetches it in a job: run the due jobs."""
-        url = transcription_event_url(trace)
+        """Vonage transcribed the voicemail ``voicemail`` left on ``call_id``: the driver's
+        ``fake`` serves ``text`` and the signed transcription event goes to the URL in the
+        hub's ``record`` action (a ``failed`` event points at no file). The hub fetches the
+        file in a job: run the due jobs after this."""
+        if self.fake is None:
+            raise AssertionError("CallDriver(fake=...) serves the transcription file")
+        url = transcription_event_url(self._calls[call_id])
         if url is None:
-            raise AssertionError("the hub's record action asks for no transcription")
-        file_url = fake.add_transcription(text) if status == "completed" else ""
+            raise AssertionError("the hub did not ask Vonage for a transcript (transcribe: false)")
+        file_url = self.fake.add_transcription(text) if status == "completed" else ""
         return await self._send(self.webhooks.transcription(url, file_url, status=status))
 
     async def delivery_report(self, text: SentSms, status: str = "delivered") -> httpx.Response:

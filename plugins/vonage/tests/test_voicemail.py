@@ -35,10 +35,10 @@ def transcribing(fake: FakeVonage, **call: Any) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def vonage_hub(
-    hub_dir, businesses: dict[str, dict[str, Any]]
+    hub_dir, fake: FakeVonage, businesses: dict[str, dict[str, Any]]
 ) -> AsyncIterator[tuple[InProcessHub, CallDriver]]:
     async with in_process_hub(write_config(hub_dir, businesses)) as running:
-        yield running, CallDriver(running.client, clock=running.clock)
+        yield running, CallDriver(running.client, clock=running.clock, fake=fake)
 
 
 def record_action(trace: CallTrace) -> dict[str, Any]:
@@ -57,7 +57,7 @@ async def test_record_asks_for_a_transcript_only_when_configured(hub_dir, fake):
         directory = hub_dir / str(wanted)
         directory.mkdir()
         acme = transcribing(fake) if wanted else vonage_business(fake)
-        async with vonage_hub(directory, {"acme": acme}) as (_, driver):
+        async with vonage_hub(directory, fake, {"acme": acme}) as (_, driver):
             trace = await driver.missed_call(CALLER)
             transcription = record_action(trace).get("transcription")
             assert (transcription is not None) is wanted
@@ -71,9 +71,8 @@ async def test_record_asks_for_a_transcript_only_when_configured(hub_dir, fake):
 async def test_transcript_fills_the_lead_and_the_follow_up_asks_only_for_what_is_missing(
     hub_dir, fake
 ):
-    async with vonage_hub(hub_dir, {"acme": transcribing(fake)}) as (running, driver):
-        trace = await driver.missed_call(CALLER)
-        await driver._send(driver.webhooks.recording(record_action(trace)["eventUrl"][0]))
+    async with vonage_hub(hub_dir, fake, {"acme": transcribing(fake)}) as (running, driver):
+        trace = await driver.voicemail(CALLER)
         await running.run_due_jobs()
         assert [text.body for text in fake.texts] == [
             "Hi, this is Acme Plumbing. Sorry we missed your call! What service do you need, "
@@ -81,7 +80,7 @@ async def test_transcript_fills_the_lead_and_the_follow_up_asks_only_for_what_is
         ]
 
         spoken = "hi um this is Carla. my water heater is leaking uh please call me back"
-        response = await driver.transcript(trace, spoken, fake)
+        response = await driver.transcript(trace.call_id, spoken)
         assert response.status_code == 204
         await running.run_due_jobs()
 
@@ -100,7 +99,7 @@ async def test_transcript_fills_the_lead_and_the_follow_up_asks_only_for_what_is
         assert "ZIP:       78704" in summary.text
         assert len(fake.texts) == 2  # nothing asked twice
 
-        await driver.transcript(trace, "its the drain", fake)  # Vonage sent it again
+        await driver.transcript(trace.call_id, "its the drain")  # Vonage sent it again
         await running.run_due_jobs()
         assert len(await voicemails(running)) == 1
 
@@ -108,8 +107,8 @@ async def test_transcript_fills_the_lead_and_the_follow_up_asks_only_for_what_is
 async def test_forged_failed_and_foreign_transcription_events_change_nothing(hub_dir, fake):
     beta = vonage_business(fake, call={"transcribe": True, **APPLICATION}, numbers=["+15125550101"])
     businesses = {"acme": transcribing(fake), "beta": beta}
-    async with vonage_hub(hub_dir, businesses) as (running, driver):
-        trace = await driver.missed_call(CALLER)
+    async with vonage_hub(hub_dir, fake, businesses) as (running, driver):
+        trace = await driver.voicemail(CALLER)
         url = transcription_event_url(trace)
         assert url is not None
         file_url = fake.add_transcription("my zip is 78704")
@@ -121,7 +120,7 @@ async def test_forged_failed_and_foreign_transcription_events_change_nothing(hub
         response = await unsigned.transcription(url, file_url).send(running.client)
         assert response.status_code == 401
 
-        failed = await driver.transcript(trace, "", fake, status="failed")
+        failed = await driver.transcript(trace.call_id, "", status="failed")
         assert failed.status_code == 204
 
         # Beta's route, signed with the shared test secret, naming acme's call: beta has no
@@ -145,11 +144,11 @@ async def test_forged_failed_and_foreign_transcription_events_change_nothing(hub
 
 async def test_a_transcript_fetch_that_times_out_is_retried(hub_dir, fake):
     acme = transcribing(fake, transcription_timeout=0.2)
-    async with vonage_hub(hub_dir, {"acme": acme}) as (running, driver):
-        trace = await driver.missed_call(CALLER)
+    async with vonage_hub(hub_dir, fake, {"acme": acme}) as (running, driver):
+        trace = await driver.voicemail(CALLER)
         await running.run_due_jobs()
         fake.script(ScriptedResponse(delay=1.0), ScriptedResponse(503, {"title": "down"}))
-        await driver.transcript(trace, "the drain is clogged", fake)
+        await driver.transcript(trace.call_id, "the drain is clogged")
         await running.run_due_jobs()
         assert await voicemails(running) == []  # timed out: waiting for its retry
         await running.advance(minutes=2)
@@ -161,11 +160,11 @@ async def test_a_transcript_fetch_that_times_out_is_retried(hub_dir, fake):
 
 
 async def test_a_transcript_vonage_refuses_is_dropped(hub_dir, fake):
-    async with vonage_hub(hub_dir, {"acme": transcribing(fake)}) as (running, driver):
-        trace = await driver.missed_call(CALLER)
+    async with vonage_hub(hub_dir, fake, {"acme": transcribing(fake)}) as (running, driver):
+        trace = await driver.voicemail(CALLER)
         await running.run_due_jobs()
         fake.script(ScriptedResponse(404, {"title": "Not Found"}))
-        await driver.transcript(trace, "the drain is clogged", fake)
+        await driver.transcript(trace.call_id, "the drain is clogged")
         await running.run_due_jobs()
         await running.advance(hours=2)
         assert await voicemails(running) == []
