@@ -25,6 +25,7 @@ DEFAULT_REST_HOST = "rest.nexmo.com"
 _NUMBER = re.compile(r"^[1-9]\d{6,14}$")
 _SENDER_ID = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 class VonageAccount(ProviderConfig):
@@ -62,6 +63,16 @@ class VonageAccount(ProviderConfig):
         description="Seconds a signed webhook stays acceptable (replay window)",
     )
     clock_skew: int = Field(60, ge=0, le=900, description="Seconds of clock difference tolerated")
+    api_host: str = Field(
+        DEFAULT_API_HOST,
+        description="Host of the Messages/Voice APIs (voicemail transcripts are fetched only "
+        "from it or Vonage's own api hosts); 'http://host:port' for a plain-HTTP stand-in",
+    )
+
+    @field_validator("api_host")
+    @classmethod
+    def _api_host(cls, value: str) -> str:
+        return _origin(value)
 
     @field_validator("api_key", "application_id")
     @classmethod
@@ -136,6 +147,41 @@ class VonageCallConfig(VonageAccount):
         None, description="Said to a caller after hours ({business} is the business's name)"
     )
     screening_prompt: str | None = Field(None, description="Said to the owner when screening")
+    transcribe: bool = Field(
+        False,
+        description="Ask Vonage to transcribe voicemails and read the transcript into the "
+        "caller's lead (needs voicemail, application_id and private_key: the transcript is "
+        "fetched as the application)",
+    )
+    transcription_language: str = Field(
+        "en-US", description="Language of the voicemails Vonage transcribes (BCP-47, en-US)"
+    )
+    transcription_timeout: float = Field(
+        10, gt=0, le=60, description="Seconds to wait for Vonage when fetching a transcript"
+    )
+
+    @field_validator("transcription_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not _LANGUAGE.match(value.strip()):
+            raise ValueError("must be a language tag such as en-US or es-MX")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _transcription(self) -> VonageCallConfig:
+        if not self.transcribe:
+            return self
+        problems: list[tuple[str, str]] = []
+        if not self.voicemail:
+            problems.append(("transcribe", "transcribe needs voicemail: nothing to transcribe"))
+        if self.application_id is None:
+            why = (
+                "transcribe fetches the transcript as the Vonage application: set application_id "
+                "and private_key"
+            )
+            problems += [("application_id", why), ("private_key", why)]
+        _raise(problems)
+        return self
 
 
 class VonageSenderConfig(VonageAccount):
@@ -157,10 +203,6 @@ class VonageSenderConfig(VonageAccount):
     )
     api: Literal["sms", "messages"] = Field(
         "sms", description="Which API sends texts: sms or messages"
-    )
-    api_host: str = Field(
-        DEFAULT_API_HOST,
-        description="Host of the Messages/Voice APIs; 'http://host:port' for a plain-HTTP stand-in",
     )
     rest_host: str = Field(
         DEFAULT_REST_HOST,
@@ -193,30 +235,10 @@ class VonageSenderConfig(VonageAccount):
             )
         return value.strip()
 
-    @field_validator("api_host", "rest_host")
+    @field_validator("rest_host")
     @classmethod
     def _host(cls, value: str) -> str:
-        text = value.strip().rstrip("/")
-        if "://" in text:
-            parts = urlsplit(text)
-            if (
-                parts.scheme not in {"http", "https"}
-                or not parts.netloc
-                or parts.path
-                or parts.query
-            ):
-                raise ValueError(
-                    "must be a host ('api.nexmo.com') or an origin ('http://127.0.0.1:8089')"
-                )
-            text = f"{parts.scheme}://{parts.netloc}"
-            host = parts.netloc
-        else:
-            host = text
-        if not _HOST.match(host):
-            raise ValueError(
-                "must be a host ('api.nexmo.com') or an origin ('http://127.0.0.1:8089')"
-            )
-        return text
+        return _origin(value)
 
     @model_validator(mode="after")
     def _credentials(self) -> VonageSenderConfig:
@@ -246,6 +268,24 @@ class VonageSenderConfig(VonageAccount):
                 )
         _raise(problems)
         return self
+
+
+def _origin(value: str) -> str:
+    """A host or an ``http(s)://host:port`` origin, without a trailing slash."""
+    text = value.strip().rstrip("/")
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path or parts.query:
+            raise ValueError(
+                "must be a host ('api.nexmo.com') or an origin ('http://127.0.0.1:8089')"
+            )
+        text = f"{parts.scheme}://{parts.netloc}"
+        host = parts.netloc
+    else:
+        host = text
+    if not _HOST.match(host):
+        raise ValueError("must be a host ('api.nexmo.com') or an origin ('http://127.0.0.1:8089')")
+    return text
 
 
 def _raise(problems: list[tuple[str, str]]) -> None:

@@ -6,9 +6,10 @@ The same shape as every provider kit (``hub_twilio.testing`` too): ``FakeVonage`
 
 - ``FakeVonage`` (formerly ``FakeVonageServer``): Vonage's SMS API (``POST /sms/json``) and
   Messages API (``POST /v1/messages``) on 127.0.0.1 over real HTTP, checking credentials the
-  way Vonage does and recording every text; failure modes through ``script(...)`` (any
-  status, delay or body) and ``reject_next(...)`` (an SMS API per-message error such as 1
-  "throttled").
+  way Vonage does and recording every text; voicemail transcription files
+  (``GET /v1/files/{id}``, application JWT required) that ``add_transcription`` stores;
+  failure modes through ``script(...)`` (any status, delay or body) and ``reject_next(...)``
+  (an SMS API per-message error such as 1 "throttled").
 - ``VonageWebhooks``: correctly signed Vonage webhooks (voice events with a JWT, SMS API texts
   and receipts with ``sig`` in all three shapes, Messages API JSON with a JWT), as
   ``WebhookRequest`` values a test sends with any ``httpx`` client.
@@ -119,9 +120,7 @@ def settings(
 
 
 #: Settings only the sender takes (``VonageSenderConfig``); the call source refuses them.
-SENDER_ONLY = frozenset(
-    {"from", "api", "api_host", "rest_host", "timeout", "sign_requests", "concat_wait"}
-)
+SENDER_ONLY = frozenset({"from", "api", "rest_host", "timeout", "sign_requests", "concat_wait"})
 
 
 def call_settings(
@@ -199,6 +198,7 @@ class FakeVonage(FakeProviderApi):
         self._texts_lock = threading.Lock()
         self.answer_delay = 0.0
         self._stopping = threading.Event()
+        self._transcriptions: dict[str, str] = {}
 
     @property
     def sent(self) -> list[SentSms]:
@@ -218,6 +218,16 @@ class FakeVonage(FakeProviderApi):
         self._rejections.clear()
         self.received.clear()
         self.answer_delay = 0.0
+        with self._texts_lock:
+            self._transcriptions.clear()
+
+    def add_transcription(self, text: str) -> str:
+        """Store ``text`` as a transcription file (one sentence per ``.``) and return its
+        ``transcription_url``, as Vonage's transcription event gives it."""
+        file_id = str(uuid.uuid4())
+        with self._texts_lock:
+            self._transcriptions[file_id] = text
+        return f"{self.url}/v1/files/{file_id}"
 
     # -- failure modes ----------------------------------------------------------------------------
 
@@ -255,6 +265,8 @@ class FakeVonage(FakeProviderApi):
             response = self._sms(recorded)
         elif request.method == "POST" and recorded.path == "/v1/messages":
             response = self._messages(recorded)
+        elif request.method == "GET" and recorded.path.startswith("/v1/files/"):
+            response = self._file(recorded)
         else:
             return JSONResponse({"title": "Not Found"}, status_code=404)
         if self.answer_delay:
@@ -352,6 +364,37 @@ class FakeVonage(FakeProviderApi):
             )
         )
         return JSONResponse({"message_uuid": message_uuid}, status_code=202)
+
+    def _file(self, recorded: RecordedRequest) -> Response:
+        """A transcription file: only for a JWT of the application (as recordings are)."""
+        header = recorded.headers.get("authorization", "")
+        if not header.startswith("Bearer ") or not self._messages_authorized(header):
+            return _problem(401, "Unauthorized", "a JWT of the application is required")
+        with self._texts_lock:
+            text = self._transcriptions.get(recorded.path.removeprefix("/v1/files/"))
+        if text is None:
+            return _problem(404, "Not Found", "no such file")
+        sentences = [part.strip() for part in text.split(".") if part.strip()]
+        transcript = [
+            {
+                "sentence": sentence,
+                "raw_sentence": sentence.lower(),
+                "duration": 2,
+                "timestamp": index * 2,
+                "words": [
+                    {"word": word, "start_time": index * 2, "end_time": index * 2 + 1}
+                    for word in sentence.split()
+                ],
+            }
+            for index, sentence in enumerate(sentences)
+        ]
+        return JSONResponse(
+            {
+                "ver": "1.0.0",
+                "request_id": str(uuid.uuid4()),
+                "channels": [{"transcript": transcript, "duration": 2 * len(sentences)}],
+            }
+        )
 
     def _messages_authorized(self, header: str) -> bool:
         if header.startswith("Bearer "):
@@ -579,6 +622,26 @@ class VonageWebhooks:
             },
         )
 
+    def transcription(
+        self,
+        url: str,
+        transcription_url: str,
+        *,
+        status: str = "completed",
+        recording_uuid: str = "rec-1",
+    ) -> WebhookRequest:
+        """Vonage's transcription event, at the ``record`` action's ``transcription.eventUrl``."""
+        return self.jwt_post(
+            url,
+            {
+                "conversation_uuid": "CON",
+                "type": "transcription",
+                "recording_uuid": recording_uuid,
+                "status": status,
+                "transcription_url": transcription_url,
+            },
+        )
+
     # -- SMS API ----------------------------------------------------------------------------------
 
     def inbound_sms(
@@ -729,7 +792,7 @@ class CallDriver(BaseCallDriver):
     Each call starts at the answer webhook and follows the URLs in the NCCO the hub returns
     (the connect's event URL, the screening URL), so what is tested is the wiring a real
     Vonage would see. Pass the hub's ``clock`` when a test moves time: signatures are dated by
-    it.
+    it; pass the ``fake`` for ``transcript``.
     """
 
     provider = "vonage"
@@ -740,8 +803,13 @@ class CallDriver(BaseCallDriver):
         webhooks: VonageWebhooks | None = None,
         *,
         clock: Clock | None = None,
+        fake: FakeVonage | None = None,
     ) -> None:
         super().__init__(client)
+        #: Serves the transcription files of ``transcript``.
+        self.fake = fake
+        #: Calls ``voicemail`` played.
+        self._calls: dict[str, CallTrace] = {}
         if webhooks is None:
             webhooks = (
                 VonageWebhooks(now=lambda: clock.now().timestamp())
@@ -853,6 +921,40 @@ class CallDriver(BaseCallDriver):
         trace.responses.append(response)
         return response
 
+    async def voicemail(
+        self, caller: str | None = CALLER, *, call_id: str | None = None
+    ) -> CallTrace:
+        """Nobody takes the call and the caller leaves a message: the ``record`` action of the
+        hub's voicemail NCCO reports the recording when the caller hangs up."""
+        trace = await self.missed_call(caller, call_id=call_id)
+        records = [
+            action
+            for response in trace.responses
+            if response.status_code == 200 and response.content
+            for action in response.json()
+            if isinstance(action, dict) and action.get("action") == "record"
+        ]
+        if not records:
+            raise AssertionError("the hub offered no voicemail (record) for a missed call")
+        trace.responses.append(await self._send(self.webhooks.recording(records[0]["eventUrl"][0])))
+        self._calls[trace.call_id] = trace
+        return trace
+
+    async def transcript(
+        self, call_id: str, text: str, *, status: str = "completed"
+    ) -> httpx.Response:
+        """Vonage transcribed the voicemail ``voicemail`` left on ``call_id``: the driver's
+        ``fake`` serves ``text`` and the signed transcription event goes to the URL in the
+        hub's ``record`` action (a ``failed`` event points at no file). The hub fetches the
+        file in a job: run the due jobs after this."""
+        if self.fake is None:
+            raise AssertionError("CallDriver(fake=...) serves the transcription file")
+        url = transcription_event_url(self._calls[call_id])
+        if url is None:
+            raise AssertionError("the hub did not ask Vonage for a transcript (transcribe: false)")
+        file_url = self.fake.add_transcription(text) if status == "completed" else ""
+        return await self._send(self.webhooks.transcription(url, file_url, status=status))
+
     async def delivery_report(self, text: SentSms, status: str = "delivered") -> httpx.Response:
         """The receipt for a text the fake accepted, by the API its id comes from (the
         Messages API's are UUIDs)."""
@@ -890,6 +992,22 @@ def connect_event_url(ncco: list[dict[str, Any]]) -> str | None:
     for action in ncco:
         if action.get("action") == "connect":
             return str(action["eventUrl"][0])
+    return None
+
+
+def transcription_event_url(trace: CallTrace) -> str | None:
+    """The ``transcription.eventUrl`` of the ``record`` action the hub answered during the
+    call, if it asked for a transcript."""
+    for response in trace.responses:
+        if response.status_code != 200 or not response.content:
+            continue
+        actions = response.json()
+        for action in actions if isinstance(actions, list) else []:
+            transcription = (
+                action.get("transcription") if action.get("action") == "record" else None
+            )
+            if transcription:
+                return str(transcription["eventUrl"][0])
     return None
 
 

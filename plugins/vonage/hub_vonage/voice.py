@@ -23,6 +23,10 @@ Routes, under ``/hooks/{business}/vonage/``:
     → missed.
 ``recording``
     A voicemail finished; reported as a voicemail (a no-op if the call was already reported).
+``transcript`` (with ``transcribe: true``)
+    Vonage transcribed the voicemail: a ``completed`` event's ``transcription_url`` is fetched
+    by a job (``hub_vonage.transcripts``) and the text handed to the core for the call in the
+    URL (``context.attach_transcript``); any other status is ignored.
 
 The hub dedupes calls on ``(business, provider, call_id)``: whichever event decides first wins
 and later ones are "duplicate" no-ops, so Vonage's out-of-order and repeated events are safe.
@@ -39,8 +43,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from hub import CallEvent, CallOutcome, CallSource, ProviderContext, Refused, caller_number
+from hub import (
+    CallEvent,
+    CallOutcome,
+    CallSource,
+    Discard,
+    ProviderContext,
+    Refused,
+    caller_number,
+)
 from hub_vonage.config import VonageCallConfig, greeting
+from hub_vonage.transcripts import TRANSCRIPT_JOB, allowed_url, fetch_transcript
 from hub_vonage.webhooks import BadWebhook, Verifier, Webhook, parse_time, read, to_core, to_vonage
 from hub_vonage.webhooks import without_signature as _record
 
@@ -94,6 +107,7 @@ class VonageCallSource(CallSource[VonageCallConfig]):
             Route("/screen", self.screen, methods=["GET", "POST"]),
             Route("/screen-input", self.screen_input, methods=["GET", "POST"]),
             Route("/recording", self.recording, methods=["GET", "POST"]),
+            Route("/transcript", self.transcript, methods=["POST"]),
         ]
 
     # -- answer -----------------------------------------------------------------------------------
@@ -159,17 +173,23 @@ class VonageCallSource(CallSource[VonageCallConfig]):
         said = greeting(text, self.context.business.name)
         if not self.config.voicemail:
             return [self._talk(said)]
-        return [
-            self._talk(f"{said} {VOICEMAIL_PROMPT}"),
-            Record(
-                beepStart=True,
-                endOnSilence=3,
-                endOnKey="#",
-                timeOut=self.config.voicemail_max_seconds,
-                eventUrl=[self._url("recording", _leg_query(uuid, caller, called))],
-                eventMethod="POST",
-            ).model_dump(**_DUMP),
-        ]
+        query = _leg_query(uuid, caller, called)
+        record: dict[str, Any] = Record(
+            beepStart=True,
+            endOnSilence=3,
+            endOnKey="#",
+            timeOut=self.config.voicemail_max_seconds,
+            eventUrl=[self._url("recording", query)],
+            eventMethod="POST",
+        ).model_dump(**_DUMP)
+        if self.config.transcribe:
+            # The SDK's Record model has no `transcription` yet; the API takes it as is.
+            record["transcription"] = {
+                "language": self.config.transcription_language,
+                "eventUrl": [self._url("transcript", {"call": uuid})],
+                "eventMethod": "POST",
+            }
+        return [self._talk(f"{said} {VOICEMAIL_PROMPT}"), record]
 
     def _talk(self, text: str, *, barge_in: bool = False) -> dict[str, Any]:
         from vonage_voice import Talk
@@ -291,6 +311,57 @@ class VonageCallSource(CallSource[VonageCallConfig]):
                 raw=data,
             )
         return Response(status_code=204)
+
+    async def transcript(self, request: Request) -> Response:
+        """The voicemail's transcription event. Only a ``completed`` one with a
+        ``transcription_url`` on Vonage's API host is taken: a job fetches it (so a slow
+        Vonage is retried, not waited on here). Vonage reads nothing back."""
+        hook = await self._read(request)
+        data = hook.params
+        uuid = request.query_params.get("call")
+        if not uuid:
+            raise Refused(400, "a transcription event needs `call` in its URL")
+        status = _text(data.get("status")).lower()
+        url = _text(data.get("transcription_url"))
+        if not self.config.transcribe or status != "completed" or not url:
+            log.info("transcription of call %s not taken (status %r)", uuid, status[:40])
+            return Response(status_code=204)
+        if not allowed_url(url, self.config.api_host):
+            raise Refused(400, "the transcription_url is not on Vonage's API host")
+        business = self.context.business.slug
+        await self.context.enqueue(
+            TRANSCRIPT_JOB,
+            {"business": business, "call": uuid, "url": url},
+            dedupe_key=f"{TRANSCRIPT_JOB}:{business}:{uuid}",
+        )
+        return Response(status_code=204)
+
+    async def take_transcript(self, call_id: str, url: str) -> bool:
+        """Fetch the transcript at ``url`` as the application and hand it to the core for
+        ``call_id`` (``Retry``/``Discard`` from ``fetch_transcript`` go to the job queue)."""
+        if not allowed_url(url, self.config.api_host):
+            raise Discard("the transcription_url is not on Vonage's API host")
+        text = await fetch_transcript(
+            url, token=self._application_jwt(), timeout=self.config.transcription_timeout
+        )
+        taken = await self.context.attach_transcript(call_id, text)
+        if not taken:
+            log.info("transcript of call %s not taken (unknown, repeated or empty)", call_id)
+        return taken
+
+    def _application_jwt(self) -> str:
+        from vonage import Auth
+
+        if self.config.application_id is None or self.config.private_key is None:
+            raise Discard("transcribe needs application_id and private_key")
+        try:
+            token = Auth(
+                application_id=self.config.application_id,
+                private_key=self.config.private_key.get_secret_value(),
+            ).generate_application_jwt()
+        except Exception as exc:  # never echo the key
+            raise Discard(f"cannot sign an application JWT ({type(exc).__name__})") from None
+        return token.decode() if isinstance(token, bytes) else str(token)
 
     # -- helpers ----------------------------------------------------------------------------------
 
