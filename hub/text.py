@@ -107,7 +107,9 @@ def normalize(text: str) -> str:
     return re.sub(r"[ \t]+", " ", folded).strip()
 
 
-_SENTENCE_RE = re.compile(r"(?<!\d)[.!?;\n]+(?!\d)|\s+-+\s+")
+# One space each side of a dash, not runs: `\s+-+` retried at each space of a long run of
+# spaces is quadratic (39,000 spaces froze the hub for seconds). Parts are stripped anyway.
+_SENTENCE_RE = re.compile(r"(?<!\d)[.!?;\n]+(?!\d)|\s-+\s")
 
 
 def sentences(text: str) -> list[str]:
