@@ -12,13 +12,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from hub.api import api_app
+from hub.api.errors import error_response
 from hub.exceptions import Refused
+from hub.request_body import BodyLimit, BodyTooLarge, too_large
 from hub.runtime import Hub
 from hub.webforms import WebForms
 
@@ -60,6 +63,12 @@ class HookDispatcher:
         child["root_path"] = root + prefix
         child[ROUTE_PATH] = prefix + "/" + params["rest"]
         await router(child, receive, send)
+
+
+def body_too_large_answer(path: str, limit: int) -> Response:
+    if path.startswith("/api/"):
+        return error_response(413, "too_large", f"the body is larger than {limit // 1024} KiB")
+    return too_large(limit)
 
 
 def create_app(hub: Hub) -> Starlette:
@@ -110,6 +119,11 @@ def create_app(hub: Hub) -> Starlette:
         )
         return HTMLResponse(page)
 
+    async def body_too_large(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BodyTooLarge)
+        log.warning("refused %s %s: %s", request.method, request.url.path, exc)
+        return body_too_large_answer(request.url.path, exc.limit)
+
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
         log.warning("refused %s %s: %s", request.method, request.url.path, exc.reason)
@@ -125,6 +139,8 @@ def create_app(hub: Hub) -> Starlette:
             *WebForms(hub).routes(),
             Mount("/api/v1", app=api_app(hub)),
         ],
-        exception_handlers={Refused: refused},
+        exception_handlers={Refused: refused, BodyTooLarge: body_too_large},
+        # Every route, a plugin's too: a body is cut off at 64 KiB, as it streams in.
+        middleware=[Middleware(BodyLimit, answer=body_too_large_answer)],
         lifespan=lifespan,
     )
