@@ -73,7 +73,7 @@ class Calls:
         number = caller_number(ours, business.region)
         if number is None or number not in business.numbers:
             raise Refused(403, f"{ours} is not a number of business {business.slug!r}")
-        at = event.at or self.clock.now()
+        at = _believable(event.at, self.clock.now())
         customer = caller_number(theirs, business.region)
         if event.outbound:
             return await self._called_back(business, provider, event, number, customer, at)
@@ -320,3 +320,16 @@ class _Recorded:
     call_id: int
     lead_id: int | None
     skipped: str | None
+
+
+#: How far a provider's time for a call may be from the hub's clock and still be believed.
+_PAST, _FUTURE = timedelta(days=7), timedelta(days=1)
+
+
+def _believable(at: datetime | None, now: datetime) -> datetime:
+    """A call's time as its webhook gives it, or the hub's ``now`` when it gives none or one
+    no call can have (year 1, next year): opening hours, quiet hours and the owner's
+    notification all compute with it, and an absurd one would make them fail for good."""
+    if at is None or at.tzinfo is None or not now - _PAST <= at <= now + _FUTURE:
+        return now
+    return at

@@ -79,9 +79,9 @@ class Runtime(Protocol):
 
     async def cancel_jobs(self, keys: Sequence[str]) -> int: ...
 
-    async def mark(self, provider: str, key: str) -> bool: ...
+    async def mark(self, business: str, provider: str, key: str) -> bool: ...
 
-    async def is_marked(self, provider: str, key: str) -> bool: ...
+    async def is_marked(self, business: str, provider: str, key: str) -> bool: ...
 
     async def cached_line_type(
         self, business: str, phone: str, max_age: timedelta
@@ -258,15 +258,16 @@ class ProviderContext:
     # -- memory -----------------------------------------------------------------------------------
 
     async def mark(self, key: str) -> bool:
-        """Remember ``key`` for this plugin, permanently; ``True`` the first time only.
+        """Remember ``key`` for this plugin and this business, permanently; ``True`` the first
+        time only. Another business's marks are never seen, whatever key it names.
 
         For once-only decisions across webhooks (an owner accepted a screened call, say): the
         mark is a unique row, so concurrent webhooks agree on who was first.
         """
-        return await self._runtime.mark(self.provider_name, key)
+        return await self._runtime.mark(self.business.slug, self.provider_name, key)
 
     async def is_marked(self, key: str) -> bool:
-        return await self._runtime.is_marked(self.provider_name, key)
+        return await self._runtime.is_marked(self.business.slug, self.provider_name, key)
 
     async def cached_line_type(self, phone: str, max_age: timedelta) -> str | None:
         """A line type this business's sender looked up for ``phone`` within ``max_age``."""

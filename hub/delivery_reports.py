@@ -40,8 +40,10 @@ class DeliveryReports:
         event_key = f"status:{report.message_id}:{report.status}:{report.error_code or ''}"[:255]
         try:
             async with self.db.transaction() as uow:
-                await contacts.record_event(uow, provider, event_key)
-                message = await messages.by_provider_id(uow, provider, report.message_id)
+                await contacts.record_event(uow, business.slug, provider, event_key)
+                message = await messages.by_provider_id(
+                    uow, business.slug, provider, report.message_id
+                )
                 if message is None:
                     # A report relayed by another of the business's webhooks (the generic
                     # source takes a gateway's reports) names a text its own senders sent.
@@ -57,7 +59,7 @@ class DeliveryReports:
                     return
                 await self._record(uow, business, message, report)
         except Duplicate:
-            if await contacts.has_event(provider, event_key):
+            if await contacts.has_event(business.slug, provider, event_key):
                 return
             raise
 

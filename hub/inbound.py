@@ -82,7 +82,7 @@ class Inbound:
         event_key = f"sms:{sms.message_id}"
         try:
             async with self.db.transaction() as uow:
-                await contacts.record_event(uow, provider, event_key)
+                await contacts.record_event(uow, business.slug, provider, event_key)
                 lead, created = await leads.open_lead(
                     uow, business.slug, sender, business.source_of(recipient)
                 )
@@ -128,7 +128,7 @@ class Inbound:
                 await self._act_on(uow, business, lead, message, intent, source, sms)
                 await self._stop_waiting_work(uow, business, lead, message, intent)
         except Duplicate:
-            if await contacts.has_event(provider, event_key):
+            if await contacts.has_event(business.slug, provider, event_key):
                 return  # a retried webhook
             raise
 

@@ -145,7 +145,7 @@ class Message(Model):
 
     class Meta:
         table = "hub_message"
-        unique_together = (("provider", "provider_message_id"),)
+        unique_together = (("business", "provider", "provider_message_id"),)
         indexes = (("business", "phone"), ("business", "purpose", "created_at"))
 
 

@@ -136,8 +136,8 @@ class Notifications:
 
         The mark is written after the event is queued: a crash in between tells the owner
         twice, which is better than never."""
-        mark = f"tell_owner:{business.slug}:{key}"
-        if await contacts.is_marked(provider, mark):
+        mark = f"tell_owner:{key}"
+        if await contacts.is_marked(business.slug, provider, mark):
             return False
         async with self.db.transaction() as uow:
             await uow.run(
@@ -150,7 +150,7 @@ class Notifications:
                     exclude=provider,
                 )
             )
-        return await contacts.mark(provider, mark)
+        return await contacts.mark(business.slug, provider, mark)
 
     def build(
         self, business: Business, lead: LeadView, kind: str, context: dict[str, Any]

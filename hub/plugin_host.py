@@ -102,11 +102,11 @@ class PluginHost:
     async def cancel_jobs(self, keys: Sequence[str]) -> int:
         return await self._jobs.cancel(keys)
 
-    async def mark(self, provider: str, key: str) -> bool:
-        return await contacts.mark(provider, key)
+    async def mark(self, business: str, provider: str, key: str) -> bool:
+        return await contacts.mark(business, provider, key)
 
-    async def is_marked(self, provider: str, key: str) -> bool:
-        return await contacts.is_marked(provider, key)
+    async def is_marked(self, business: str, provider: str, key: str) -> bool:
+        return await contacts.is_marked(business, provider, key)
 
     async def cached_line_type(self, business: str, phone: str, max_age: timedelta) -> str | None:
         return await contacts.line_type(business, phone, since=self._clock.now() - max_age)

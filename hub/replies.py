@@ -32,6 +32,10 @@ log = logging.getLogger("hub.replies")
 
 LEAD_FIELDS = ("service", "zip", "urgency", "name")
 
+#: The most of a text the parsers read. A customer's reply is a few sentences (a long SMS is
+#: 1,600 characters); whatever a plugin parser does, it never gets a 100 KB text to chew on.
+MAX_PARSED_CHARS = 5000
+
 
 class Replies:
     def __init__(
@@ -95,6 +99,7 @@ class Replies:
         )
         found = ParsedReply()
         sources: dict[str, str] = {}
+        text = text[:MAX_PARSED_CHARS]
         for parser in self.parsers(business.slug):
             try:
                 parsed = await parser.parse(text, replace(context, found=found))

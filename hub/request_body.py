@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyTooLarge(Exception):
@@ -24,3 +28,54 @@ async def read_limited(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise BodyTooLarge(limit)
     return bytes(body)
+
+
+#: The most any request to the hub may carry: webhooks, forms and API calls are all small.
+MAX_REQUEST_BODY = 64 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: no route reads more than ``limit`` bytes of a body, chunked or not.
+
+    A declared ``Content-Length`` over the limit is answered 413 before the app runs. Otherwise
+    the app's ``receive`` raises ``BodyTooLarge`` on the chunk that crosses the limit, which the
+    app's exception handler answers 413: nothing past the limit is ever buffered, however the
+    route reads its body (a plugin's ``request.body()``, ``form()``, ``stream()``...).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_REQUEST_BODY,
+        answer: Callable[[str, int], Response] | None = None,
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        #: The 413 for a path (the API answers in its own error shape).
+        self.answer = answer or (lambda path, limit: too_large(limit))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self.answer(scope.get("path", ""), limit)(scope, receive, send)
+                return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def too_large(limit: int) -> Response:
+    return PlainTextResponse(f"the body is larger than {limit // 1024} KiB", status_code=413)

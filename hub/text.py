@@ -150,3 +150,15 @@ def stem(word: str) -> str:
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
         word = word[:-1]  # clogg → clog, dripp → drip
     return word
+
+
+# C0 and C1 controls, DEL, and the bidi controls that reorder what a terminal shows.
+_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character escaped (``\\x1b``, ``\\n``, ``\\u202e``...): for
+    showing customer words in a terminal or a log line, where an escape sequence would clear
+    the screen or set the window title, a newline would forge a line, and a bidi override
+    would make the text read backwards."""
+    return _UNSAFE_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -13,13 +13,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from hub.api import api_app
+from hub.api.errors import error_response
 from hub.exceptions import Refused
+from hub.request_body import BodyLimit, BodyTooLarge, too_large
 from hub.runtime import Hub
 from hub.webforms import WebForms
 
@@ -63,6 +66,12 @@ class HookDispatcher:
         await router(child, receive, send)
 
 
+def body_too_large_answer(path: str, limit: int) -> Response:
+    if path.startswith("/api/"):
+        return error_response(413, "too_large", f"the body is larger than {limit // 1024} KiB")
+    return too_large(limit)
+
+
 def create_app(hub: Hub, *, dashboard: dict[str, Any] | None = None) -> Starlette:
     """The ASGI app for one hub; its lifespan starts and stops the hub. ``dashboard``:
     options for ``hub.dashboard.create_dashboard`` (how often ``/events`` polls...)."""
@@ -95,6 +104,11 @@ def create_app(hub: Hub, *, dashboard: dict[str, Any] | None = None) -> Starlett
             return JSONResponse({"status": "database unreachable"}, 503)
         return JSONResponse({"status": "ready"})
 
+    async def body_too_large(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BodyTooLarge)
+        log.warning("refused %s %s: %s", request.method, request.url.path, exc)
+        return body_too_large_answer(request.url.path, exc.limit)
+
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
         log.warning("refused %s %s: %s", request.method, request.url.path, exc.reason)
@@ -111,6 +125,8 @@ def create_app(hub: Hub, *, dashboard: dict[str, Any] | None = None) -> Starlett
             # Everything else is the dashboard, with its own session and CSRF middleware.
             Mount("", app=create_dashboard(hub, **(dashboard or {}))),
         ],
-        exception_handlers={Refused: refused},
+        exception_handlers={Refused: refused, BodyTooLarge: body_too_large},
+        # Every route, a plugin's too: a body is cut off at 64 KiB, as it streams in.
+        middleware=[Middleware(BodyLimit, answer=body_too_large_answer)],
         lifespan=lifespan,
     )

@@ -207,7 +207,7 @@ async def _read_form(request: Request) -> dict[str, str]:
             pairs = [(str(k), v) for k, v in value.items()]
         else:
             pairs = list(parse_qsl(text, keep_blank_values=True, max_num_fields=64))
-    except ValueError:  # also UnicodeDecodeError and JSONDecodeError
+    except (ValueError, RecursionError):  # also UnicodeDecodeError, JSONDecodeError, deep nesting
         raise FormError(400, "malformed", "the form could not be read") from None
     data: dict[str, str] = {}
     for key, value in pairs:

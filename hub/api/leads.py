@@ -183,7 +183,7 @@ async def _body(request: Request, model: type[T]) -> T:
         raise ApiError(413, "too_large", str(exc)) from None
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _invalid("the body is not JSON") from None
     try:
         return model.model_validate(data)

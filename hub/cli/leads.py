@@ -68,7 +68,7 @@ def leads_list(
         click.echo("no leads")
         return
     row = "{:>5}  {:<16} {:<16} {:<10} {:>5}  {:<20} {}"
-    click.echo(row.format("ID", "BUSINESS", "CALLER", "STATUS", "CALLS", "LAST CALL", "DETAILS"))
+    _echo(row.format("ID", "BUSINESS", "CALLER", "STATUS", "CALLS", "LAST CALL", "DETAILS"))
     for lead in rows:
         details = ", ".join(str(v) for v in (lead.name, lead.service, lead.zip, lead.urgency) if v)
         entry = hub.config.businesses.get(lead.business)
@@ -79,11 +79,18 @@ def leads_list(
             else lead.last_call_at
         )
         last = when.strftime("%Y-%m-%d %H:%M %Z") if when else "-"
-        click.echo(
+        _echo(
             row.format(
                 lead.id, lead.business, lead.caller, lead.status, lead.call_count, last, details
             )
         )
+
+
+def _echo(line: str) -> None:
+    """One line that carries customer words: control characters escaped (``terminal_safe``)."""
+    from hub.text import terminal_safe
+
+    click.echo(terminal_safe(line))
 
 
 @leads_group.command("show")
@@ -96,10 +103,10 @@ def leads_show(config_path: Path | None, lead_id: int) -> None:
     if detail is None:
         raise click.ClickException(f"no lead {lead_id}")
     for key, value in _lead_dict(detail.lead).items():
-        click.echo(f"{key:>15}: {value if value is not None else '-'}")
+        _echo(f"{key:>15}: {value if value is not None else '-'}")
     click.echo("\ncalls:")
     for call in detail.calls:
-        click.echo(
+        _echo(
             f"  {call.at:%Y-%m-%d %H:%M:%S} {call.outcome:<11} "
             f"{call.provider}:{call.provider_call_id}"
             + (f" (no text: {call.skipped_reason})" if call.skipped_reason else "")
@@ -107,7 +114,7 @@ def leads_show(config_path: Path | None, lead_id: int) -> None:
     click.echo("\ntexts:")
     for message in detail.messages:
         arrow = "<-" if message.direction == "in" else "->"
-        click.echo(
+        _echo(
             f"  {message.created_at:%Y-%m-%d %H:%M:%S} {arrow} [{message.status}] {message.body}"
             + (
                 f"  ({message.provider_message_id})"
@@ -118,7 +125,7 @@ def leads_show(config_path: Path | None, lead_id: int) -> None:
     click.echo("\ntimeline:")
     for event in detail.timeline:
         text = ", ".join(f"{k}={v}" for k, v in event.detail.items() if v is not None)
-        click.echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.actor:<14} {event.kind:<18} {text}")
+        _echo(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.actor:<14} {event.kind:<18} {text}")
 
 
 @leads_group.command("set-status")

@@ -184,7 +184,7 @@ class GenericCallSource(CallSource[GenericConfig]):
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         raise Refused(400, "body is not JSON") from None
     if not isinstance(data, dict):
         raise Refused(400, "body must be a JSON object")

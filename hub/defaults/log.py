@@ -11,6 +11,7 @@ from pydantic import Field
 from hub.events import Event
 from hub.hookspecs import hookimpl
 from hub.providers import ProviderConfig, Sink
+from hub.text import terminal_safe
 from hub.types import DeliveryResult
 
 log = logging.getLogger("hub.notify")
@@ -31,10 +32,12 @@ class LogSink(Sink[LogSinkConfig]):
         level = logging.INFO if self.config.level == "info" else logging.WARNING
         log.log(
             level,
-            "[%s] %s\n%s",
+            "[%s] %s\n    %s",
             self.context.business.slug,
-            notification.subject,
-            notification.text,
+            terminal_safe(notification.subject),
+            # Every line of the notification indented, each escaped: a newline in a customer's
+            # words can add a line, never one that reads as a log record of its own.
+            "\n    ".join(terminal_safe(line) for line in notification.text.split("\n")),
         )
         return DeliveryResult.delivered()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
@@ -80,29 +81,42 @@ async def set_language(uow: UnitOfWork, business: str, phone: str, language: str
     )
 
 
-async def record_event(uow: UnitOfWork, provider: str, event_key: str) -> None:
+def _scoped(business: str, key: str) -> str:
+    """An inbox key within one business: event ids and marks come from outside (any business
+    can send any id), so one business's events never dedupe or mark another's. Keys too long
+    for the column are hashed whole rather than cut, so two long keys never collide."""
+    scoped = f"{business}:{key}"
+    if len(scoped) <= 255:
+        return scoped
+    return f"{business[:120]}:sha256:{hashlib.sha256(scoped.encode()).hexdigest()}"
+
+
+async def record_event(uow: UnitOfWork, business: str, provider: str, event_key: str) -> None:
     """Note a provider event as acted on; ``Duplicate`` if it already was (a retried webhook)."""
+    key = _scoped(business, event_key)
     try:
-        await InboxEvent.create(provider=provider, event_key=event_key, using_db=uow.connection)
+        await InboxEvent.create(provider=provider, event_key=key, using_db=uow.connection)
     except IntegrityError as exc:
-        raise Duplicate(event_key) from exc
+        raise Duplicate(key) from exc
 
 
-async def has_event(provider: str, event_key: str) -> bool:
-    return await InboxEvent.filter(provider=provider, event_key=event_key).exists()
+async def has_event(business: str, provider: str, event_key: str) -> bool:
+    key = _scoped(business, event_key)
+    return await InboxEvent.filter(provider=provider, event_key=key).exists()
 
 
-async def mark(provider: str, key: str) -> bool:
-    """A plugin's once-only mark: ``True`` the first time only (a unique row decides)."""
+async def mark(business: str, provider: str, key: str) -> bool:
+    """A plugin's once-only mark for one business: ``True`` the first time only (a unique row
+    decides)."""
     try:
-        await InboxEvent.create(provider=provider, event_key=f"mark:{key}"[:255])
+        await InboxEvent.create(provider=provider, event_key=_scoped(business, f"mark:{key}"))
     except IntegrityError:
         return False
     return True
 
 
-async def is_marked(provider: str, key: str) -> bool:
-    return await has_event(provider, f"mark:{key}"[:255])
+async def is_marked(business: str, provider: str, key: str) -> bool:
+    return await has_event(business, provider, f"mark:{key}")
 
 
 async def line_type(business: str, phone: str, *, since: datetime) -> str | None:

@@ -175,10 +175,17 @@ async def get(message_id: int) -> Message | None:
 
 
 async def by_provider_id(
-    uow: UnitOfWork, provider: str, provider_message_id: str
+    uow: UnitOfWork, business: str, provider: str, provider_message_id: str
 ) -> Message | None:
-    return await Message.get_or_none(
-        provider=provider, provider_message_id=provider_message_id, using_db=uow.connection
+    """The business's text that ``provider`` knows by this id. Scoped to the business: a
+    webhook signed by one business must never reach another's texts, even when both use the
+    same provider (ids are the provider's, and a caller may send any id)."""
+    return (
+        await Message.filter(
+            business=business, provider=provider, provider_message_id=provider_message_id
+        )
+        .using_db(uow.connection)
+        .first()
     )
 
 

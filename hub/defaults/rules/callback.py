@@ -103,7 +103,9 @@ _AVAILABLE_RE = re.compile(
     r"|ok|okay|home|around|better|prefer(?:red)?|any ?time)\b"
 )
 # ... or a sentence that is nothing but a day ("Monday?", "on Tuesday please")...
-_DAY_ALONE_RE = re.compile(r"^\W*(?:on|maybe|how about|what about)?\W*(?:please)?\W*$")
+# Possessive runs: three adjacent `\W*` backtracking into each other were cubic on a long run
+# of spaces ending in a word; every word here starts with a letter, so nothing is lost.
+_DAY_ALONE_RE = re.compile(r"^\W*+(?:on|maybe|how about|what about)?\W*+(?:please)?\W*+$")
 # ... and words before a day that make it a visit or a deadline ("come Thursday", "by Friday").
 _NOT_AVAILABLE_BEFORE = re.compile(
     r"\b(?:by|before|until|till|come|come out|out|for|since|last|visit|done|finished)\s+$"

@@ -118,6 +118,7 @@ class ServiceMatcher:
             for phrase in (service, *synonyms)
             for word in words(normalize(phrase))
         }
+        self.longest = max((len(word) for word in self.raw_words), default=0)
         self._deletions: dict[str, set[str]] = defaultdict(set)
         for word in self.raw_words:
             if len(word) >= 5 and word.isalpha():
@@ -170,6 +171,9 @@ class ServiceMatcher:
             if word.startswith(prefix) and stem(word[len(prefix) :]) in self.vocabulary:
                 found.add(stem(word[len(prefix) :]))
         if found & self.vocabulary or len(word) < 6 or word in _REAL_WORDS or not word.isalpha():
+            return frozenset(found)
+        if len(word) > self.longest + 1:
+            # One typo from no catalog word; and a word's deletions cost its length squared.
             return frozenset(found)
         for variant in (word, *_deletions(word)):
             for near in self._deletions.get(variant, set()) | ({variant} & self.raw_words):

@@ -74,7 +74,7 @@ def _event(body: bytes) -> dict[str, str]:
     try:
         payload = json.loads(body)
         event = payload["data"]["webHookEvent"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise hub.Refused(400, "not a Jobber webhook") from None
     if not isinstance(event, dict):
         raise hub.Refused(400, "not a Jobber webhook")

@@ -272,7 +272,7 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
             caller=query.get("from") or optional(form, "From"),
             called=query.get("to") or required(form, "To"),
             outcome=outcome,
-            at=datetime.fromisoformat(started) if started else None,
+            at=_iso_time(started),
             forwarded_from=query.get("forwarded_from") or optional(form, "ForwardedFrom"),
             recording_url=recording,
             raw=raw(form),
@@ -392,3 +392,11 @@ class TwilioCallSource(CallSource[TwilioCallConfig]):
         if self.config.language:
             options["language"] = self.config.language
         return options
+
+
+def _iso_time(value: str | None) -> datetime | None:
+    """The call's start the hub put in the ``<Record>`` URL; ``None`` if it is not a time."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -4,6 +4,7 @@ the fake Twilio API through the SDK."""
 from __future__ import annotations
 
 import asyncio
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -374,3 +375,18 @@ async def test_catch_mode_a_caller_that_is_its_own_forwarded_from_is_not_texted(
         await no_more_texts(running, fake_twilio, 0)
         stored = await running.recorded.call(call.sid)
         assert stored.skipped_reason == "own_number"
+
+
+@pytest.mark.parametrize("at", ["not-a-time", "0001-01-01T00:00:00+00:00"])
+async def test_a_signed_voicemail_url_with_a_bad_time_is_still_a_call(hub_dir, fake_twilio, at):
+    """The call's start rides in the <Record> URL; a signed one that is no time, or no time a
+    call can have, is the hub's now: never a 500, never a job that fails for good."""
+    async with twilio_hub(hub_dir, fake_twilio, "catch") as (running, hooks):
+        call = hooks.call(forwarded_from="+15125550111")
+        record = twiml(await hooks.post(running.client, "voice", call.voice())).find("Record")
+        action = re.sub(r"at=[^&]+", f"at={at}", record.get("action"))
+        done = await hooks.post(running.client, action, call.recording(duration=21))
+        assert done.status_code == 200
+        await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
+        stored = await running.recorded.call(call.sid)
+        assert abs((stored.at - running.clock.now()).total_seconds()) < 60

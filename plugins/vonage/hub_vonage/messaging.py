@@ -204,7 +204,7 @@ class VonageSender(SmsSender[VonageSenderConfig]):
             )
             return _ack()
         if _is_messages_api(hook):
-            self.verify.jwt(hook)
+            await self.verify.jwt(hook)
             return await self._messages_inbound(hook.params)
         if "msisdn" in hook.params or "messageId" in hook.params:
             self.verify.sig(hook)
@@ -367,7 +367,7 @@ class VonageSender(SmsSender[VonageSenderConfig]):
             return _ack()
         data = hook.params
         if _is_messages_api(hook):
-            self.verify.jwt(hook)
+            await self.verify.jwt(hook)
             report = messages_report(data)
         elif "messageId" in data:
             self.verify.sig(hook)

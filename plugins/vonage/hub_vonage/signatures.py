@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -169,7 +170,11 @@ def verify_jwt(
         if expected and claims.get(claim) not in (None, expected):
             raise SignatureInvalid(f"the JWT is for another {claim}")
     payload_hash = claims.get("payload_hash")
-    if body is not None and payload_hash is not None:
+    if body:
+        # Whatever the body says is only as good as this hash: without it, a captured token
+        # would sign any body.
+        if payload_hash is None:
+            raise SignatureInvalid("the JWT has no `payload_hash` for the body")
         actual = hashlib.sha256(body).hexdigest()
         if not hmac.compare_digest(str(payload_hash).lower().encode(), actual.encode()):
             raise SignatureInvalid("the JWT's `payload_hash` does not match the body")
@@ -184,10 +189,11 @@ def make_jwt(
     api_key: str | None = None,
     application_id: str | None = None,
     payload_hash: str | None = None,
-    jti: str = "00000000-0000-4000-8000-000000000000",
+    jti: str | None = None,
 ) -> str:
-    """A token shaped like the ones Vonage signs webhooks with (for tests and fakes)."""
-    claims: dict[str, Any] = {"iat": int(iat), "jti": jti, "iss": "Vonage"}
+    """A token shaped like the ones Vonage signs webhooks with (for tests and fakes): a fresh
+    ``jti`` each time unless one is given, as Vonage does."""
+    claims: dict[str, Any] = {"iat": int(iat), "jti": jti or str(uuid.uuid4()), "iss": "Vonage"}
     if api_key:
         claims["api_key"] = api_key
     if application_id:
@@ -197,6 +203,32 @@ def make_jwt(
     elif body is not None:
         claims["payload_hash"] = hashlib.sha256(body).hexdigest()
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+# -- the hub's own URLs ---------------------------------------------------------------------------
+
+#: The query parameter carrying ``url_signature``.
+URL_SIGNATURE = "hub_sig"
+
+
+def url_signature(secret: str, route: str, query: Mapping[str, str]) -> str:
+    """HMAC-SHA256 of a route and its query, for the URLs the hub hands Vonage in an NCCO.
+
+    Vonage's JWT covers a webhook's body, never its URL: call data the hub carries in its own
+    URLs (the inbound call's uuid and numbers on the owner's leg) would otherwise be anyone's to
+    choose, with any captured token."""
+    items = sorted((key, value) for key, value in query.items() if key != URL_SIGNATURE)
+    text = route + "?" + "&".join(f"{key}={value}" for key, value in items)
+    return hmac.new(b"hub-url:" + secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_url_signature(secret: str, route: str, query: Mapping[str, str]) -> None:
+    given = query.get(URL_SIGNATURE)
+    if not given:
+        raise SignatureMissing(f"the URL has no `{URL_SIGNATURE}`: the hub did not make it")
+    expected = url_signature(secret, route, query)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise SignatureInvalid("the URL's query is not the one the hub signed")
 
 
 def _check_age(stamp: float, *, now: float, max_age: float, skew: float, what: str) -> None:

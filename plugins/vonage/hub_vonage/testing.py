@@ -63,7 +63,14 @@ from hub.testing import (
     WebhookRequest,
     business,
 )
-from hub_vonage.signatures import SignatureMethod, make_jwt, sign_sms_params, sms_signature
+from hub_vonage.signatures import (
+    URL_SIGNATURE,
+    SignatureMethod,
+    make_jwt,
+    sign_sms_params,
+    sms_signature,
+    url_signature,
+)
 
 API_KEY = "abcd1234"
 API_SECRET = "test-api-secret-0123"  # noqa: S105 - the fake's, not anyone's
@@ -521,6 +528,12 @@ class VonageWebhooks:
             )
         raise ValueError(f"unknown shape {shape!r} (get, form or json)")
 
+    def signed_query(self, route: str, query: dict[str, str]) -> dict[str, str]:
+        """``query`` signed as the hub signs the URLs it hands Vonage (needs the same secret)."""
+        if self.secret is None:
+            return query
+        return {**query, URL_SIGNATURE: url_signature(self.secret, route, query)}
+
     def _url(self, path: str) -> str:
         return (
             path
@@ -531,8 +544,10 @@ class VonageWebhooks:
     # -- voice ------------------------------------------------------------------------------------
 
     def answer(
-        self, call_id: str, caller: str | None = CALLER, *, method: str = "GET"
+        self, call_id: str, caller: str | None = CALLER, *, method: str = "POST"
     ) -> WebhookRequest:
+        """The Answer URL's request: POST, the method the README asks for (a GET's data is not
+        signed, and the hub refuses it when it checks signatures)."""
         data = {
             "to": _digits(self.number),
             "from": _digits(caller) if caller else "",
@@ -554,7 +569,9 @@ class VonageWebhooks:
         """An event of the owner's leg, at the connect's event URL (``event_url`` from the
         hub's NCCO, or the one it would have built)."""
         url = event_url or "event?" + urlencode(
-            {"call": call_id, "from": caller or "", "to": self.number, "leg": "owner"}
+            self.signed_query(
+                "event", {"call": call_id, "from": caller or "", "to": self.number, "leg": "owner"}
+            )
         )
         leg = f"OWN-{call_id}"
         payload: dict[str, Any] = {

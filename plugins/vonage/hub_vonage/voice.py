@@ -203,9 +203,11 @@ class VonageCallSource(CallSource[VonageCallConfig]):
 
     async def event(self, request: Request) -> Response:
         hook = await self._read(request)
-        data, query = hook.params, request.query_params
+        data = hook.params
         status = _text(data.get("status")).lower()
-        if query.get("leg") == "owner":
+        if request.query_params.get("leg") == "owner":
+            # The inbound call this leg belongs to is only in the URL the hub signed.
+            query = self.verify.url_query(request, "event")
             return await self._owner_event(status, query, data)
         if data.get("direction") == "outbound":
             return Response(status_code=204)  # an outbound leg this source did not start
@@ -225,7 +227,9 @@ class VonageCallSource(CallSource[VonageCallConfig]):
         )
         return Response(status_code=204)
 
-    async def _owner_event(self, status: str, query: Any, data: dict[str, Any]) -> Response:
+    async def _owner_event(
+        self, status: str, query: dict[str, str], data: dict[str, Any]
+    ) -> Response:
         uuid = query.get("call")
         if not uuid:
             raise Refused(400, "an owner-leg event needs `call` in its URL")
@@ -261,8 +265,10 @@ class VonageCallSource(CallSource[VonageCallConfig]):
     async def screen(self, request: Request) -> Response:
         from vonage_voice import Input
 
-        await self._read(request)
-        query = dict(request.query_params)
+        # Vonage fetches this NCCO with a GET: nothing is taken from Vonage, only the URL the
+        # hub signed.
+        await self._read(request, needs_body=False)
+        query = self.verify.url_query(request, "screen")
         prompt = greeting(
             self.config.screening_prompt or DEFAULT_SCREENING, self.context.business.name
         )
@@ -280,7 +286,7 @@ class VonageCallSource(CallSource[VonageCallConfig]):
 
     async def screen_input(self, request: Request) -> Response:
         hook = await self._read(request)
-        query, data = request.query_params, hook.params
+        query, data = self.verify.url_query(request, "screen-input"), hook.params
         uuid = query.get("call")
         if not uuid:
             raise Refused(400, "a screening answer needs `call` in its URL")
@@ -298,7 +304,7 @@ class VonageCallSource(CallSource[VonageCallConfig]):
 
     async def recording(self, request: Request) -> Response:
         hook = await self._read(request)
-        query, data = request.query_params, hook.params
+        query, data = self.verify.url_query(request, "recording"), hook.params
         uuid = query.get("call")
         url = _text(data.get("recording_url"))
         if uuid and url:
@@ -318,7 +324,9 @@ class VonageCallSource(CallSource[VonageCallConfig]):
         Vonage is retried, not waited on here). Vonage reads nothing back."""
         hook = await self._read(request)
         data = hook.params
-        uuid = request.query_params.get("call")
+        # The call it is about comes from the URL the hub signed, not from the event: a signed
+        # event replayed with another call in its query is refused.
+        uuid = self.verify.url_query(request, "transcript").get("call")
         if not uuid:
             raise Refused(400, "a transcription event needs `call` in its URL")
         status = _text(data.get("status")).lower()
@@ -365,12 +373,12 @@ class VonageCallSource(CallSource[VonageCallConfig]):
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    async def _read(self, request: Request) -> Webhook:
+    async def _read(self, request: Request, *, needs_body: bool = True) -> Webhook:
         try:
             hook = await read(request)
         except BadWebhook as exc:
             raise Refused(400, str(exc)) from None
-        self.verify.jwt(hook)
+        await self.verify.jwt(hook, needs_body=needs_body)
         return hook
 
     async def _report(
@@ -402,7 +410,7 @@ class VonageCallSource(CallSource[VonageCallConfig]):
         )
 
     def _url(self, path: str, query: dict[str, str]) -> str:
-        return f"{self.context.webhook_url(path)}?{urlencode(query)}"
+        return f"{self.context.webhook_url(path)}?{urlencode(self.verify.sign_url(path, query))}"
 
 
 def _leg_query(uuid: str, caller: str | None, called: str) -> dict[str, str]:

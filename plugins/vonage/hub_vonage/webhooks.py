@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from hub import Refused
-from hub_vonage.signatures import SignatureError, verify_jwt, verify_sms_signature
+from hub_vonage.signatures import (
+    URL_SIGNATURE,
+    SignatureError,
+    url_signature,
+    verify_jwt,
+    verify_sms_signature,
+    verify_url_signature,
+)
 
 if TYPE_CHECKING:
     from hub import ProviderContext
@@ -55,7 +62,7 @@ async def read(request: Request) -> Webhook:
     if content_type == "application/json" or (not content_type and body[:1] in (b"{", b"[")):
         try:
             data = json.loads(body) if body else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             raise BadWebhook("the body is not JSON") from None
         if not isinstance(data, dict):
             raise BadWebhook("the JSON body is not an object")
@@ -84,13 +91,24 @@ class Verifier:
     def _now(self) -> float:
         return float(self.context.now().timestamp())
 
-    def jwt(self, webhook: Webhook) -> None:
-        """Voice and Messages API webhooks: a Bearer JWT over the raw body."""
+    async def jwt(self, webhook: Webhook, *, needs_body: bool = True) -> None:
+        """Voice and Messages API webhooks: a Bearer JWT over the raw body, used once.
+
+        The JWT signs the body only: a webhook without one (a GET) carries no signed data, so
+        it is refused unless the route takes nothing from Vonage (``needs_body=False``). Its
+        ``jti`` is remembered, so a captured token cannot be posted again while it is fresh.
+        """
         secret = self.config.secret
         if secret is None:
             return
+        if needs_body and not webhook.body:
+            raise Refused(
+                403,
+                "a webhook whose data is not in its body is not signed: set the URL's HTTP "
+                "method to POST in the Vonage application",
+            )
         try:
-            verify_jwt(
+            claims = verify_jwt(
                 webhook.authorization,
                 webhook.body,
                 secret,
@@ -102,6 +120,32 @@ class Verifier:
             )
         except SignatureError as exc:
             raise Refused(exc.status, str(exc)) from None
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti or len(jti) > 128:
+            raise Refused(403, "the JWT has no usable `jti`")
+        # A mark is permanent: longer than any token lives, which is what a replay check needs.
+        if not await self.context.mark(f"jwt:{jti}"):
+            raise Refused(403, "this JWT was already used: a replay")
+
+    def sign_url(self, route: str, query: Mapping[str, str]) -> dict[str, str]:
+        """``query`` with the hub's signature, for a URL of ``route`` handed to Vonage."""
+        secret = self.config.secret
+        signed = {key: value for key, value in query.items() if key != URL_SIGNATURE}
+        if secret is not None:
+            signed[URL_SIGNATURE] = url_signature(secret, route, signed)
+        return signed
+
+    def url_query(self, request: Request, route: str) -> dict[str, str]:
+        """The query of a URL the hub made (``sign_url``), checked; without a secret, as is."""
+        query = dict(request.query_params)
+        secret = self.config.secret
+        if secret is not None:
+            try:
+                verify_url_signature(secret, route, query)
+            except SignatureError as exc:
+                raise Refused(exc.status, str(exc)) from None
+        query.pop(URL_SIGNATURE, None)
+        return query
 
     def sig(self, webhook: Webhook) -> None:
         """SMS API webhooks: the ``sig`` parameter."""

@@ -249,10 +249,12 @@ async def test_after_hours_call_gets_a_message_and_the_after_hours_text(hub_dir,
 async def test_same_event_delivered_three_times_at_once_texts_once(hub_dir, fake):
     async with vonage_hub(hub_dir, fake) as (running, story):
         trace = await story.call(CALLER)
-        request = story.webhooks.owner_event(
-            trace.call_id, "timeout", event_url=connect_event_url(trace.answer_ncco)
-        )
-        responses = await asyncio.gather(*(request.send(running.client) for _ in range(3)))
+        url = connect_event_url(trace.answer_ncco)
+        # Vonage signs each attempt afresh: three tokens, one body.
+        requests = [
+            story.webhooks.owner_event(trace.call_id, "timeout", event_url=url) for _ in range(3)
+        ]
+        responses = await asyncio.gather(*(request.send(running.client) for request in requests))
         assert [r.status_code for r in responses] == [200, 200, 200]
         await sent(running, fake, 1)
         await running.run_due_jobs()

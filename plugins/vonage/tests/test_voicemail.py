@@ -63,9 +63,9 @@ async def test_record_asks_for_a_transcript_only_when_configured(hub_dir, fake):
             assert (transcription is not None) is wanted
             if transcription:
                 assert transcription["language"] == "en-US"
-                assert transcription["eventUrl"] == [
-                    f"http://hub.test/hooks/acme/vonage/transcript?call={trace.call_id}"
-                ]
+                [event_url] = transcription["eventUrl"]
+                expected = f"http://hub.test/hooks/acme/vonage/transcript?call={trace.call_id}&"
+                assert event_url.startswith(expected) and "hub_sig=" in event_url
 
 
 async def test_transcript_fills_the_lead_and_the_follow_up_asks_only_for_what_is_missing(
@@ -128,6 +128,11 @@ async def test_forged_failed_and_foreign_transcription_events_change_nothing(hub
         other = url.replace("/hooks/acme/", "/hooks/beta/")
         response = await driver.webhooks.transcription(other, file_url).send(running.client)
         assert response.status_code == 204
+
+        # A signed event replayed with another call in the URL: the hub signed that URL.
+        swapped = url.replace(f"call={trace.call_id}", "call=CALL-someone-else")
+        response = await driver.webhooks.transcription(swapped, file_url).send(running.client)
+        assert response.status_code == 403
 
         # A transcription_url off Vonage's host is never fetched with the application's JWT.
         elsewhere = await driver.webhooks.transcription(
