@@ -458,6 +458,13 @@ class WorkerSettings(_Strict):
     )
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease: float = Field(60.0, ge=1, description="Seconds a job is held before it is rescued")
+    keep_finished_days: int = Field(
+        14,
+        ge=1,
+        le=3650,
+        description="Days finished jobs (completed, failed, cancelled) are kept for operators "
+        "(`hub jobs list`) before the worker deletes them",
+    )
 
 
 def own_numbers(businesses: Iterable[Business]) -> frozenset[str]:

@@ -145,8 +145,9 @@ class Hub:
 
             return handler
 
-        # Texts retry for about half an hour, then the owner hears the text failed;
-        # notifications keep trying for hours, since a lead nobody hears about is a lead lost.
+        # Texts retry for about half an hour (ten backoffs of 5 s doubling to a 10-minute cap,
+        # jittered: 20 to 40 minutes), then the owner hears the text failed; notifications
+        # keep trying for hours, since a lead nobody hears about is a lead lost.
         texts = {
             TEXT_BACK: self.calls.run_text_back,
             SEND_REPLY: self.outbound.run_send_reply,
@@ -156,7 +157,15 @@ class Hub:
         kinds = [
             # A text's run waits on at most a line-type lookup, a look for an earlier attempt
             # and a send per sender, each bounded by the sender's timeout (10 s by default).
-            JobKind(name, bound(run), max_attempts=8, backoff_base=5, backoff_cap=600, deadline=90)
+            JobKind(
+                name,
+                bound(run),
+                max_attempts=11,
+                backoff_base=5,
+                backoff_cap=600,
+                deadline=90,
+                on_give_up=self.texting.gave_up,
+            )
             for name, run in texts.items()
         ]
         kinds += [
@@ -279,6 +288,7 @@ class Hub:
             poll_interval=settings.poll_interval,
             lease=settings.lease,
             rescue_interval=min(15.0, settings.lease / 2),
+            keep_finished=settings.keep_finished_days * 86400.0,
             context_for=self.job_context,
         )
 

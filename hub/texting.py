@@ -314,6 +314,22 @@ class Texting:
             )
         return "it is quiet hours where they are"
 
+    async def gave_up(self, job: ClaimedJob, error: str) -> None:
+        """A text's job failed for good (``JobKind.on_give_up``): its last attempt raised or
+        timed out, so no outcome was recorded and the owner heard nothing. Tell them now
+        (``notify.cannot_text``): a text-back that never went out is a lead lost. The error
+        itself stays in the job for operators (``hub jobs list --failed``)."""
+        business = self.events.businesses.get(job.business or "")
+        lead_id = job.payload.get("lead_id")
+        if business is None or not isinstance(lead_id, int):
+            return
+        reason = f"the text could not be sent after {job.attempt} tries"
+        await self.db.run(
+            self.events.enqueue(
+                business, lead_id, "cannot_text", {"reason": reason}, cause=f"job:{job.id}"
+            )
+        )
+
     async def outlook(self, business: Business, phone: str) -> Outlook:
         """Before queueing a person's text to a customer (a staff reply from the CLI or the
         API): whether the rules ``send_text`` applies would refuse it, and why, so the person
