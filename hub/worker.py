@@ -22,6 +22,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 
+from prometheus_client import Counter
+
 from hub.clock import Clock
 from hub.context import JobContext
 from hub.jobs import DEFAULT_DEADLINE, ClaimedJob, Discard, JobKind, Retry, Snooze
@@ -45,6 +47,7 @@ class Worker:
         keep_finished: float = 14 * 86400.0,
         prune_interval: float = 300.0,
         context_for: Callable[[str], JobContext],
+        failures: Counter | None = None,
     ) -> None:
         self.queue = queue
         self.kinds = kinds
@@ -75,6 +78,8 @@ class Worker:
         self._loop_task: asyncio.Task[None] | None = None
         self._next_rescue_ms = 0
         self.completed = 0
+        #: Counts jobs that failed for good, by kind (``hub.metrics``).
+        self.failures = failures
 
     # -- feeding ----------------------------------------------------------------------------------
 
@@ -270,7 +275,8 @@ class Worker:
             await self._retry(job, str(exc), run_at_ms=clock.now_ms() + int(delay * 1000))
             log.info("job %d (%s) will retry in %.1fs: %s", job.id, job.kind, delay, exc)
         except Discard as exc:
-            await self.queue.fail(job, str(exc), now_ms=clock.now_ms())
+            if await self.queue.fail(job, str(exc), now_ms=clock.now_ms()):
+                self._failed(job)
             log.warning("job %d (%s) failed: %s", job.id, job.kind, exc)
         except asyncio.CancelledError:
             raise
@@ -296,12 +302,17 @@ class Worker:
         if not recorded or job.attempt < job.max_attempts:
             return
         log.error("job %d (%s) failed after %d attempts: %s", job.id, job.kind, job.attempt, error)
+        self._failed(job)
         kind = self.kinds.get(job.kind)
         if kind is not None and kind.on_give_up is not None:
             try:
                 await kind.on_give_up(job, error)
             except Exception:
                 log.exception("job %d (%s): telling that it failed raised", job.id, job.kind)
+
+    def _failed(self, job: ClaimedJob) -> None:
+        if self.failures is not None:
+            self.failures.labels(job.kind).inc()
 
     def _backoff(self, job: ClaimedJob) -> float:
         kind = self.kinds.get(job.kind)
