@@ -20,22 +20,28 @@ _ERROR_WIDTH = 100
 
 @main.group("jobs")
 def jobs_group() -> None:
-    """See, retry and cancel jobs (texts, deliveries to sinks...)."""
+    """See, retry and cancel jobs: texts, deliveries to sinks."""
 
 
 @jobs_group.command("list")
 @config_option
 @click.option("--failed", is_flag=True, help="Only jobs that failed for good (dead letters)")
-@click.option("--kind", default=None, help="Only jobs of this kind (text_back, notify...)")
+@click.option("--kind", default=None, help="Only jobs of this kind (text_back, notify, nudge)")
 @click.option("--business", "-b", default=None, help="Only this business's jobs (its slug)")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="At most this many",
+)
 def jobs_list(
     config_path: Path | None, failed: bool, kind: str | None, business: str | None, limit: int
 ) -> None:
-    """List jobs, newest first, with their state, attempts and last error.
+    """List jobs, newest first, with their last error.
 
-    Times are UTC. A failed job stays until `hub jobs retry` or `hub jobs cancel`, or until
-    it is pruned (worker.keep_finished_days)."""
+    Each shows its state and attempts. Times are UTC. A failed job stays until
+    `hub jobs retry` or `hub jobs cancel`, or until it is pruned (worker.keep_finished_days)."""
     from hub.store.jobs import list_jobs
 
     hub = build_hub(config_path)
@@ -83,10 +89,10 @@ def jobs_retry(
     kind: str | None,
     business: str | None,
 ) -> None:
-    """Run failed job JOB_ID again now, with all its attempts (or every failed job: --failed).
+    """Run failed job JOB_ID (or all: --failed) again now.
 
-    A text is still sent at most once: a retried text-back that had gone out is recorded,
-    not sent again."""
+    It gets all its attempts back. A text is still sent at most once: a retried text-back
+    that had gone out is recorded, not sent again."""
     from hub.store.jobs import list_jobs, retry_job
 
     if (job_id is None) == (not all_failed):
@@ -122,9 +128,10 @@ def jobs_retry(
 @config_option
 @click.argument("job_id", type=int)
 def jobs_cancel(config_path: Path | None, job_id: int) -> None:
-    """Cancel job JOB_ID if it has not run yet, or dismiss it if it failed.
+    """Cancel job JOB_ID, or dismiss it if it failed.
 
-    A running job cannot be cancelled: it finishes, or fails, first."""
+    Only a job that has not run yet can be cancelled: a running one finishes, or fails,
+    first."""
     from hub.store.jobs import cancel_job
 
     hub = build_hub(config_path)
