@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -30,6 +31,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    IPvAnyNetwork,
     PrivateAttr,
     SecretStr,
     Tag,
@@ -458,6 +460,13 @@ class WorkerSettings(_Strict):
     )
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease: float = Field(60.0, ge=1, description="Seconds a job is held before it is rescued")
+    keep_finished_days: int = Field(
+        14,
+        ge=1,
+        le=3650,
+        description="Days finished jobs (completed, failed, cancelled) are kept for operators "
+        "(`hub jobs list`) before the worker deletes them",
+    )
 
 
 def own_numbers(businesses: Iterable[Business]) -> frozenset[str]:
@@ -468,6 +477,31 @@ def own_numbers(businesses: Iterable[Business]) -> frozenset[str]:
         for business in businesses
         for number in (*business.numbers, business.forward_to, business.owner.phone)
         if number
+    )
+
+
+def _loopback() -> list[IPv4Network | IPv6Network]:
+    return [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]
+
+
+class MetricsSettings(_Strict):
+    """Who may read ``/metrics``: a client whose address is in ``allow``, or one that sends
+    ``Authorization: Bearer TOKEN``. Loopback only by default: a Prometheus on this machine
+    (or one reaching it through a tunnel). Behind a reverse proxy on this machine, the proxy
+    must send ``X-Forwarded-For`` (uvicorn trusts it from 127.0.0.1), or every client looks
+    local: better not to proxy ``/metrics`` at all."""
+
+    enabled: bool = Field(True, description="Serve /metrics (Prometheus text format)")
+    allow: list[IPvAnyNetwork] = Field(
+        default_factory=_loopback,
+        max_length=256,
+        description="Networks (CIDRs) that may read /metrics without a token",
+    )
+    token: SecretStr | None = Field(
+        None,
+        min_length=16,
+        max_length=256,
+        description="A bearer token that may read /metrics from anywhere; {$env: NAME}",
     )
 
 
@@ -497,6 +531,7 @@ class HubConfig(_Strict):
     )
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     include: list[str] = Field(default_factory=list, description="More files with `businesses:`")
     defaults: dict[str, Any] = Field(
         default_factory=dict, description="Settings every business inherits"

@@ -96,7 +96,20 @@ class JobKind:
     #: can hold a worker slot or a job for longer. Keep it well above the timeouts of what the
     #: handler waits on.
     deadline: float = DEFAULT_DEADLINE
+    #: Called once a job of this kind has failed for good because its attempts ran out
+    #: (``(job, last error)``; not for ``Discard``, which is the handler's own decision): the
+    #: core's texts tell the owner, since a text-back that never went out is a lead lost.
+    on_give_up: Callable[[ClaimedJob, str], Awaitable[None]] | None = None
 
     def backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1))
+        ceiling = self._ceiling(attempt)
         return random.uniform(ceiling / 2, ceiling)
+
+    def _ceiling(self, attempt: int) -> float:
+        return float(min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1)))
+
+    def horizon(self) -> tuple[float, float]:
+        """The shortest and longest time, in seconds, from a job's first attempt to its last
+        (the backoffs between them; not the runs themselves)."""
+        ceilings = [self._ceiling(attempt) for attempt in range(1, self.max_attempts)]
+        return sum(ceilings) / 2, sum(ceilings)

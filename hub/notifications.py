@@ -11,6 +11,7 @@ rest the body; the event carries both (``Event.notification``) plus the lead its
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from hub.clock import Clock
 from hub.config import Business
 from hub.events import Change, Event, EventKind
 from hub.jobs import ClaimedJob, Discard, Retry
+from hub.metrics import Metrics
 from hub.models import Delivery
 from hub.providers import Sink
 from hub.store import calls, contacts, deliveries, leads, messages
@@ -43,8 +45,10 @@ class Notifications:
         templates: Templates,
         businesses: Mapping[str, Business],
         sinks: Callable[[str], Sequence[Sink]],
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self.jobs = jobs
         self.clock = clock
         self.templates = templates
@@ -197,11 +201,14 @@ class Notifications:
         if lead is None:
             raise Discard("the lead no longer exists")
         event = await self.event(business, delivery, lead, job.payload, attempt=job.attempt)
+        started = time.monotonic()
         try:
             result = await sink.deliver(event)
         except Exception as exc:
             log.exception("sink %r raised", sink.name)
             result = DeliveryResult.retry(f"{type(exc).__name__}: {exc}")
+        self.metrics.delivery_seconds.labels(sink.name).observe(time.monotonic() - started)
+        self.metrics.deliveries.labels(sink.name, str(result.status.value)).inc()
         delivery.attempts += 1
         delivery.error = result.error
         if result.status == DeliveryStatus.DELIVERED:

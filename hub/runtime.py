@@ -36,6 +36,7 @@ from hub.keys import (
     TEXT_BACK,
 )
 from hub.leads import Leads
+from hub.metrics import Metrics
 from hub.notifications import Notifications
 from hub.outbound import Outbound
 from hub.plugin_host import PluginHost
@@ -66,6 +67,8 @@ class Hub:
         businesses = config.businesses
         self.db = Database(config.database, config.base_dir)
         self.db.on_commit = self._hand_over
+        #: What ``/metrics`` shows (``hub.metrics``).
+        self.metrics = Metrics()
         #: Every job kind this hub runs: the plugins' and the core's own (below).
         self.job_kinds: dict[str, JobKind] = dict(plugins.job_kinds)
         self.jobs = JobQueue(self.db, self.clock, self.job_kinds)
@@ -104,10 +107,14 @@ class Hub:
 
         # The domain services, each given what it needs.
         db, jobs, clock, templates = self.db, self.jobs, self.clock, self.templates
-        self.notifications = Notifications(db, jobs, clock, templates, businesses, self.sinks)
-        self.texting = Texting(
-            db, jobs, clock, self.senders, self.notifications, own_numbers(businesses.values())
+        metrics = self.metrics
+        self.notifications = Notifications(
+            db, jobs, clock, templates, businesses, self.sinks, metrics
         )
+        self.texting = Texting(
+            db, jobs, clock, self.senders, self.notifications, own_numbers(businesses.values()),
+            metrics,
+        )  # fmt: skip
         self.leads = Leads(db, jobs, clock, businesses, self.notifications)
         self.followups = FollowUps(
             db, jobs, clock, templates, businesses, self.texting, self.notifications
@@ -145,8 +152,9 @@ class Hub:
 
             return handler
 
-        # Texts retry for about half an hour, then the owner hears the text failed;
-        # notifications keep trying for hours, since a lead nobody hears about is a lead lost.
+        # Texts retry for about half an hour (ten backoffs of 5 s doubling to a 10-minute cap,
+        # jittered: 20 to 40 minutes), then the owner hears the text failed; notifications
+        # keep trying for hours, since a lead nobody hears about is a lead lost.
         texts = {
             TEXT_BACK: self.calls.run_text_back,
             SEND_REPLY: self.outbound.run_send_reply,
@@ -156,7 +164,15 @@ class Hub:
         kinds = [
             # A text's run waits on at most a line-type lookup, a look for an earlier attempt
             # and a send per sender, each bounded by the sender's timeout (10 s by default).
-            JobKind(name, bound(run), max_attempts=8, backoff_base=5, backoff_cap=600, deadline=90)
+            JobKind(
+                name,
+                bound(run),
+                max_attempts=11,
+                backoff_base=5,
+                backoff_cap=600,
+                deadline=90,
+                on_give_up=self.texting.gave_up,
+            )
             for name, run in texts.items()
         ]
         kinds += [
@@ -279,7 +295,9 @@ class Hub:
             poll_interval=settings.poll_interval,
             lease=settings.lease,
             rescue_interval=min(15.0, settings.lease / 2),
+            keep_finished=settings.keep_finished_days * 86400.0,
             context_for=self.job_context,
+            failures=self.metrics.job_failures,
         )
 
     async def stop(self) -> None:

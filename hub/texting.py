@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from hub.config import Business
 from hub.events import EventKind
 from hub.jobs import ClaimedJob, Discard, Retry, Snooze
 from hub.keys import TEXT_BACK
+from hub.metrics import Metrics
 from hub.models import Direction
 from hub.notifications import Notifications
 from hub.providers import SmsSender
@@ -61,8 +63,10 @@ class Texting:
         senders: Callable[[str], Sequence[SmsSender]],
         events: Notifications,
         own_numbers: frozenset[str] = frozenset(),
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self.own_numbers = own_numbers
         self.jobs = jobs
         self.clock = clock
@@ -115,6 +119,7 @@ class Texting:
             )
             found, by = await self.find_sent(business, earlier, attempt.created_at)
             if found is not None:  # it went out: record it, never send it again
+                self._count(business, by, "sent")
                 message = self._message(business, lead_id, earlier, purpose, by, found)
                 await self.db.run(
                     self._outcome(job, business, state, message, None, then, True, None, attempt.id)
@@ -133,6 +138,7 @@ class Texting:
             reason = self._reason_not_to_send(business, state, purpose, respect_opt_out)
         attempt_id = attempt.id if attempt is not None else None
         if reason is not None:
+            self._count(business, None, "skipped")
             event: dict[str, Any] = {"kind": f"{purpose}_skipped", "reason": reason}
             await self.db.run(
                 self._outcome(job, business, state, None, event, then, False, reason, attempt_id)
@@ -166,10 +172,12 @@ class Texting:
                 raise Retry("another run of this text recorded an attempt first")
         result, sender = await self.send(business, sms)
         if result.status == SendStatus.RETRY and job.attempt < job.max_attempts:
+            self._count(business, sender, "retry")
             # The attempt stays without an outcome: a retry that timed out may have been
             # accepted, so the next run asks before it sends.
             raise Retry(result.error or "the sender asked to retry", after=result.retry_after)
         sent = result.status == SendStatus.SENT
+        self._count(business, sender, "sent" if sent else "failed")
         message = self._message(business, lead_id, sms, purpose, sender, result)
         if sent:
             await self.db.run(
@@ -196,6 +204,10 @@ class Texting:
             await uow.run(
                 self._outcome(job, business, state, message, event, then, False, reason, attempt_id)
             )
+
+    def _count(self, business: Business, sender: SmsSender | None, outcome: str) -> None:
+        provider = sender.name if sender is not None else "none"
+        self.metrics.texts.labels(business.slug, provider, outcome).inc()
 
     def _message(
         self,
@@ -314,6 +326,22 @@ class Texting:
             )
         return "it is quiet hours where they are"
 
+    async def gave_up(self, job: ClaimedJob, error: str) -> None:
+        """A text's job failed for good (``JobKind.on_give_up``): its last attempt raised or
+        timed out, so no outcome was recorded and the owner heard nothing. Tell them now
+        (``notify.cannot_text``): a text-back that never went out is a lead lost. The error
+        itself stays in the job for operators (``hub jobs list --failed``)."""
+        business = self.events.businesses.get(job.business or "")
+        lead_id = job.payload.get("lead_id")
+        if business is None or not isinstance(lead_id, int):
+            return
+        reason = f"the text could not be sent after {job.attempt} tries"
+        await self.db.run(
+            self.events.enqueue(
+                business, lead_id, "cannot_text", {"reason": reason}, cause=f"job:{job.id}"
+            )
+        )
+
     async def outlook(self, business: Business, phone: str) -> Outlook:
         """Before queueing a person's text to a customer (a staff reply from the CLI or the
         API): whether the rules ``send_text`` applies would refuse it, and why, so the person
@@ -349,11 +377,15 @@ class Texting:
             None,
         )
         for sender in self.senders(business.slug):
+            started = time.monotonic()
             try:
                 result = await sender.send(sms)
             except Exception as exc:  # a plugin bug or an unexpected network error: try later
                 log.exception("sender %r raised", sender.name)
                 result = SendResult.retry(f"{type(exc).__name__}: {exc}")
+            finally:
+                elapsed = time.monotonic() - started
+                self.metrics.send_seconds.labels(sender.name).observe(elapsed)
             if result.status == SendStatus.SENT or result.recipient_issue is not None:
                 return result, sender
             log.warning(

@@ -7,21 +7,25 @@ businesses pays nothing per business on each webhook.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Match, Mount, Route, Router
+from starlette.types import Message, Receive, Scope, Send
 
 from hub.api import api_app
 from hub.api.errors import error_response
 from hub.exceptions import Refused
+from hub.metrics import allowed
 from hub.request_body import BodyLimit, BodyTooLarge, too_large
 from hub.runtime import Hub
 from hub.webforms import WebForms
@@ -52,18 +56,44 @@ class HookDispatcher:
         return self._routers[key]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status = 500  # what a webhook that raised before answering is counted as
+
+        async def counting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         params = scope["path_params"]
         router = self.router(params["business"], params["plugin"])
-        if router is None:
-            response = PlainTextResponse("no such business or plugin", status_code=404)
-            await response(scope, receive, send)
-            return
-        prefix = f"/hooks/{params['business']}/{params['plugin']}"
-        root = scope.get("root_path", "")
-        child = dict(scope)
-        child["root_path"] = root + prefix
-        child[ROUTE_PATH] = prefix + "/" + params["rest"]
-        await router(child, receive, send)
+        route = "unmatched"
+        try:
+            if router is None:
+                response = PlainTextResponse("no such business or plugin", status_code=404)
+                await response(scope, receive, counting)
+                return
+            prefix = f"/hooks/{params['business']}/{params['plugin']}"
+            root = scope.get("root_path", "")
+            child = dict(scope)
+            child["root_path"] = root + prefix
+            child[ROUTE_PATH] = prefix + "/" + params["rest"]
+            route = _template(router, child, params["plugin"])
+            await router(child, receive, counting)
+        except (HTTPException, Refused) as exc:  # the app's handlers answer these
+            status = exc.status_code
+            raise
+        finally:
+            self.hub.metrics.webhooks.labels(route, str(status)).inc()
+
+
+def _template(router: Router, scope: Scope, plugin: str) -> str:
+    """The webhook's route as a label: its template, never the path itself (the business's
+    slug and whatever a caller typed would make a label per request)."""
+    for route in router.routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL and isinstance(route, Route):
+            return f"/hooks/{{business}}/{plugin}{route.path}"
+    return "unmatched"
 
 
 def body_too_large_answer(path: str, limit: int) -> Response:
@@ -109,6 +139,19 @@ def create_app(hub: Hub, *, dashboard: dict[str, Any] | None = None) -> Starlett
         log.warning("refused %s %s: %s", request.method, request.url.path, exc)
         return body_too_large_answer(request.url.path, exc.limit)
 
+    settings = hub.config.metrics
+    token = settings.token.get_secret_value().encode() if settings.token else None
+
+    async def metrics(request: Request) -> Response:
+        given = request.headers.get("authorization", "")
+        bearer = given[7:].strip().encode() if given.lower().startswith("bearer ") else b""
+        by_token = token is not None and hmac.compare_digest(bearer, token)
+        client = request.client.host if request.client else None
+        if not by_token and not allowed(client, settings.allow):
+            return PlainTextResponse("forbidden", status_code=403)
+        body = await hub.metrics.render(hub.db, now_ms=hub.clock.now_ms())
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
         log.warning("refused %s %s: %s", request.method, request.url.path, exc.reason)
@@ -118,6 +161,7 @@ def create_app(hub: Hub, *, dashboard: dict[str, Any] | None = None) -> Starlett
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([Route("/metrics", metrics)] if settings.enabled else []),
             Route("/hooks/{business}/{plugin}/{rest:path}", HookDispatcher(hub)),
             # After the webhooks: a webhook never walks the routes below.
             *WebForms(hub).routes(),

@@ -22,6 +22,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 
+from prometheus_client import Counter
+
 from hub.clock import Clock
 from hub.context import JobContext
 from hub.jobs import DEFAULT_DEADLINE, ClaimedJob, Discard, JobKind, Retry, Snooze
@@ -42,7 +44,10 @@ class Worker:
         poll_interval: float = 1.0,
         lease: float = 60.0,
         rescue_interval: float = 15.0,
+        keep_finished: float = 14 * 86400.0,
+        prune_interval: float = 300.0,
         context_for: Callable[[str], JobContext],
+        failures: Counter | None = None,
     ) -> None:
         self.queue = queue
         self.kinds = kinds
@@ -56,6 +61,11 @@ class Worker:
         self.poll_interval = poll_interval
         self.lease_ms = int(lease * 1000)
         self.rescue_interval_ms = int(rescue_interval * 1000)
+        #: Finished jobs older than this (seconds, hub clock) are deleted every
+        #: ``prune_interval`` (wall clock), a bounded batch at a time.
+        self.keep_finished_ms = int(keep_finished * 1000)
+        self.prune_interval_ms = int(prune_interval * 1000)
+        self._next_prune_ms = 0
         self._wake = asyncio.Event()
         self._handoff: list[int] = []
         self._adopted: list[ClaimedJob] = []
@@ -68,6 +78,8 @@ class Worker:
         self._loop_task: asyncio.Task[None] | None = None
         self._next_rescue_ms = 0
         self.completed = 0
+        #: Counts jobs that failed for good, by kind (``hub.metrics``).
+        self.failures = failures
 
     # -- feeding ----------------------------------------------------------------------------------
 
@@ -146,6 +158,9 @@ class Worker:
             rescued = await self.queue.rescue(now_ms=wall)
             if rescued:
                 log.warning("rescued %d job(s) whose worker stopped", rescued)
+        if wall >= self._next_prune_ms:
+            self._next_prune_ms = wall + self.prune_interval_ms
+            await self.prune()
         free = {pool: self._free(pool) for pool in self.pools}
         now, until = self.clock.now_ms(), wall + self.lease_ms
         jobs: list[ClaimedJob] = []
@@ -174,6 +189,18 @@ class Worker:
         for job in jobs:
             self._start(job)
         return len(jobs)
+
+    async def prune(self) -> int:
+        """Delete finished jobs older than ``keep_finished``, so the table holds what is
+        waiting and a couple of weeks of history, not every job ever run. How many went."""
+        try:
+            pruned = await self.queue.prune(before_ms=self.clock.now_ms() - self.keep_finished_ms)
+        except Exception:  # housekeeping: never a reason to stop running jobs
+            log.exception("pruning finished jobs failed")
+            return 0
+        if pruned:
+            log.info("pruned %d finished job(s)", pruned)
+        return pruned
 
     def _start(self, job: ClaimedJob) -> None:
         task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
@@ -233,11 +260,10 @@ class Worker:
                 job.id, job.kind, kind.deadline if kind else 0,
             )  # fmt: skip
             delay = self._backoff(job)
-            await self.queue.retry(
+            await self._retry(
                 job,
                 f"passed its deadline of {kind.deadline if kind else 0:g}s",
                 run_at_ms=clock.now_ms() + int(delay * 1000),
-                now_ms=clock.now_ms(),
             )
         except Snooze as exc:
             await self.queue.retry(
@@ -246,12 +272,11 @@ class Worker:
             log.info("job %d (%s) waits: %s", job.id, job.kind, exc)
         except Retry as exc:
             delay = exc.after if exc.after is not None else self._backoff(job)
-            await self.queue.retry(
-                job, str(exc), run_at_ms=clock.now_ms() + int(delay * 1000), now_ms=clock.now_ms()
-            )
+            await self._retry(job, str(exc), run_at_ms=clock.now_ms() + int(delay * 1000))
             log.info("job %d (%s) will retry in %.1fs: %s", job.id, job.kind, delay, exc)
         except Discard as exc:
-            await self.queue.fail(job, str(exc), now_ms=clock.now_ms())
+            if await self.queue.fail(job, str(exc), now_ms=clock.now_ms()):
+                self._failed(job)
             log.warning("job %d (%s) failed: %s", job.id, job.kind, exc)
         except asyncio.CancelledError:
             raise
@@ -267,9 +292,27 @@ class Worker:
         log.error("job %d (%s) raised", job.id, job.kind, exc_info=exc)
         delay = self._backoff(job)
         now = self.clock.now_ms()
-        await self.queue.retry(
-            job, f"{type(exc).__name__}: {exc}", run_at_ms=now + int(delay * 1000), now_ms=now
+        await self._retry(job, f"{type(exc).__name__}: {exc}", run_at_ms=now + int(delay * 1000))
+
+    async def _retry(self, job: ClaimedJob, error: str, *, run_at_ms: int) -> None:
+        """Another attempt, or (attempts used up) the job fails and its kind hears it gave up."""
+        recorded = await self.queue.retry(
+            job, error, run_at_ms=run_at_ms, now_ms=self.clock.now_ms()
         )
+        if not recorded or job.attempt < job.max_attempts:
+            return
+        log.error("job %d (%s) failed after %d attempts: %s", job.id, job.kind, job.attempt, error)
+        self._failed(job)
+        kind = self.kinds.get(job.kind)
+        if kind is not None and kind.on_give_up is not None:
+            try:
+                await kind.on_give_up(job, error)
+            except Exception:
+                log.exception("job %d (%s): telling that it failed raised", job.id, job.kind)
+
+    def _failed(self, job: ClaimedJob) -> None:
+        if self.failures is not None:
+            self.failures.labels(job.kind).inc()
 
     def _backoff(self, job: ClaimedJob) -> float:
         kind = self.kinds.get(job.kind)

@@ -34,6 +34,30 @@ def config_option(func: F) -> F:
     )(func)
 
 
+#: Characters a terminal acts on rather than shows: C0 and C1 controls (ESC starts a sequence
+#: that can rewrite the screen or the clipboard), DEL, and the bidirectional overrides and
+#: isolates that reorder what follows them (Trojan Source).
+_UNPRINTABLE = frozenset(
+    [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+) | {0x200E, 0x200F, 0x061C}
+
+
+def printable(text: object) -> str:
+    """``text`` safe to print on a terminal: each control, escape or bidi character becomes
+    a visible escape (``\\x1b``, ``\\u202e``), a backslash is doubled so nothing reads as one.
+    For whatever a customer or a provider wrote."""
+    out: list[str] = []
+    for char in str(text):
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif code in _UNPRINTABLE:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

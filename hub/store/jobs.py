@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub.clock import Clock
@@ -278,6 +279,11 @@ class JobQueue:
             batch = self._list(ids[start : start + LEASE_BATCH])
             await self.db.execute(EXTEND.bind(self.dialect, until_ms, worker_id, batch))
 
+    async def prune(self, *, before_ms: int) -> int:
+        """Delete finished jobs older than ``before_ms`` (hub clock), a bounded number per
+        call: see ``prune``."""
+        return await prune(self.db, before_ms=before_ms)
+
     async def rescue(self, *, now_ms: int) -> int:
         """Return jobs whose lease expired (their worker died or hung) to the queue, or fail
         those out of attempts. Returns how many were rescued.
@@ -285,3 +291,112 @@ class JobQueue:
         Leases are about whether a worker is alive, so ``now_ms`` here is wall-clock time, while
         ``run_at_ms`` follows the hub's clock (which tests move by hours at a time)."""
         return await self.db.execute(RESCUE.bind(self.dialect, now_ms, now_ms, now_ms))
+
+
+# -- for operators (`hub jobs`) and pruning --------------------------------------------------------
+
+#: Finished states: a job in one is never run again unless an operator retries it.
+FINISHED = ("completed", "failed", "cancelled")
+
+_LIST = (
+    "SELECT id, kind, state, business, attempt, max_attempts, run_at_ms, created_at_ms,"
+    " finished_at_ms, last_error FROM hub_job"
+)
+RETRY_ONE = Sql(
+    # A key another live job took meanwhile stays with that job: the retried one runs unkeyed.
+    "UPDATE hub_job SET state = 'available', attempt = 0, run_at_ms = {}, finished_at_ms = NULL,"
+    " locked_by = NULL, locked_until_ms = NULL,"
+    " dedupe_key = CASE WHEN key IS NULL OR EXISTS (SELECT 1 FROM hub_job AS live"
+    " WHERE live.dedupe_key = hub_job.key) THEN NULL ELSE key END"
+    " WHERE id = {} AND state IN ('failed', 'cancelled') RETURNING id"
+)
+CANCEL_ONE = Sql(
+    "UPDATE hub_job SET state = 'cancelled', dedupe_key = NULL, finished_at_ms = {},"
+    " locked_by = NULL, locked_until_ms = NULL"
+    " WHERE id = {} AND state IN ('available', 'failed') RETURNING id"
+)
+PRUNE = Sql(
+    "DELETE FROM hub_job WHERE id IN (SELECT id FROM hub_job"
+    " WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at_ms < {} LIMIT {})"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job as an operator sees it (``hub jobs list``): never its payload, which holds
+    customers' words."""
+
+    id: int
+    kind: str
+    state: str
+    business: str | None
+    attempt: int
+    max_attempts: int
+    run_at_ms: int
+    created_at_ms: int
+    finished_at_ms: int | None
+    last_error: str | None
+
+
+async def list_jobs(
+    db: Database,
+    *,
+    states: Sequence[str] = (),
+    kind: str | None = None,
+    business: str | None = None,
+    limit: int = 50,
+) -> list[JobRow]:
+    """Jobs, newest first, filtered by state, kind and business."""
+    where: list[str] = []
+    values: list[Any] = []
+    if states:
+        where.append(f"state IN ({', '.join('{}' for _ in states)})")
+        values += list(states)
+    if kind is not None:
+        where.append("kind = {}")
+        values.append(kind)
+    if business is not None:
+        where.append("business = {}")
+        values.append(business)
+    text = _LIST + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC LIMIT {}"
+    rows = await db.fetch(Sql(text).bind(db.dialect, *values, limit))
+    return [
+        JobRow(
+            id=int(row["id"]),
+            kind=row["kind"],
+            state=row["state"],
+            business=row["business"],
+            attempt=int(row["attempt"]),
+            max_attempts=int(row["max_attempts"]),
+            run_at_ms=int(row["run_at_ms"]),
+            created_at_ms=int(row["created_at_ms"]),
+            finished_at_ms=None if row["finished_at_ms"] is None else int(row["finished_at_ms"]),
+            last_error=row["last_error"],
+        )
+        for row in rows
+    ]
+
+
+async def retry_job(db: Database, job_id: int, *, now_ms: int) -> bool:
+    """Put a failed (or cancelled) job back in the queue, due now, with all its attempts.
+    ``False`` when there is no such job in either state."""
+    return bool(await db.fetch(RETRY_ONE.bind(db.dialect, now_ms, job_id)))
+
+
+async def cancel_job(db: Database, job_id: int, *, now_ms: int) -> bool:
+    """Cancel a job waiting to run, or dismiss a failed one from the dead letters. ``False``
+    when it is running, already completed or cancelled, or there is no such job."""
+    return bool(await db.fetch(CANCEL_ONE.bind(db.dialect, now_ms, job_id)))
+
+
+async def prune(db: Database, *, before_ms: int, batch: int = 1000, batches: int = 10) -> int:
+    """Delete finished jobs (completed, failed, cancelled) that finished before ``before_ms``,
+    ``batch`` rows per statement and at most ``batches`` statements, so one call never holds
+    the database long; the next call takes the rest. How many were deleted."""
+    deleted = 0
+    for _ in range(batches):
+        count = await db.execute(PRUNE.bind(db.dialect, before_ms, batch))
+        deleted += count
+        if count < batch:
+            break
+    return deleted
