@@ -199,6 +199,9 @@ def burst(
         "lost": sum(1 for i in acked if per_caller[caller(i)] == 0),
         "duplicates": sum(1 for count in per_caller.values() if count > 1),
         "lookups": len(fake.listings),
+        # Texts the fake had accepted when a kill cut off their outcome: each a duplicate but
+        # for the lookup (the hub logs each one it finds).
+        "found_sent": (directory / "hub.log").read_text(errors="replace").count("had gone out"),
         "jobs": progress.jobs,
         "seconds": round(finished - started, 1),
         "drain_seconds": round(finished - acknowledged, 1),
