@@ -18,11 +18,23 @@ class HubProcess:
     """``hub serve`` in a process of its own, as an operator runs it: started and waited for,
     killed or stopped, its output kept."""
 
-    def __init__(self, config: Path, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        env: dict[str, str],
+        port: int | None = None,
+        *,
+        log: Path | None = None,
+        start_timeout: float = 20.0,
+    ) -> None:
+        """``log``: append the output of every start to this file instead of a pipe. A pipe
+        nobody reads fills up in a long run, and then the hub blocks on its next log line."""
         self.config, self.env, self.port = config, env, port or free_port()
+        self.log, self.start_timeout = log, start_timeout
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
+        output = open(self.log, "a") if self.log else None  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -35,11 +47,13 @@ class HubProcess:
                 str(self.port),
             ],
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=output or subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 20
+        if output is not None:
+            output.close()  # the process has its own copy
+        deadline = time.monotonic() + self.start_timeout
         while True:
             try:
                 httpx.get(f"{self.url}/healthz", timeout=0.5)
@@ -76,4 +90,6 @@ class HubProcess:
             out, _ = self.process.communicate(timeout=20)
         except (ValueError, subprocess.TimeoutExpired):
             return ""
+        if self.log:
+            return self.log.read_text(errors="replace")[-20_000:]
         return out or ""
