@@ -90,6 +90,10 @@ class JobKind:
     #: deliveries run in a pool of their own (``worker.delivery_concurrency``), so a slow or
     #: failing service never holds up a text.
     pool: str = "jobs"
+    #: A payload field naming a lane (with the job's business): a worker runs at most a quarter
+    #: of its pool's slots for one lane at once, so one slow lane (a sink whose service takes
+    #: seconds) cannot take every slot from the others. ``None``: no lanes.
+    lane: str | None = None
     #: Seconds a run of this job may take. Past it the worker cancels the run, logs it and
     #: schedules a retry, and stops renewing its lease even if the handler ignores the
     #: cancellation (another worker rescues it then): no handler, and no plugin it calls,

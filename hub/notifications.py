@@ -107,7 +107,7 @@ class Notifications:
             )
             yield from self.jobs.enqueue(
                 NOTIFY,
-                {"delivery_id": delivery_id, **(data or {})},
+                {"delivery_id": delivery_id, "sink": index, **(data or {})},
                 dedupe_key=f"{NOTIFY}:{cause}:{kind}:{index}",
                 business=business.slug,
             )

@@ -183,6 +183,7 @@ class Hub:
                 backoff_base=10,
                 backoff_cap=3600,
                 pool="deliveries",
+                lane="sink",
             ),
             JobKind(PROCESS_REPLY, bound(self.replies.run_process_reply), max_attempts=5),
             JobKind(REMIND_OWNER, bound(self.followups.run_remind_owner), max_attempts=5),

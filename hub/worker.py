@@ -71,6 +71,7 @@ class Worker:
         self._adopted: list[ClaimedJob] = []
         self._running: dict[int, asyncio.Task[None]] = {}
         self._pool_of: dict[int, str] = {}
+        self._lane_of: dict[int, str] = {}
         #: When each running job passes its kind's deadline (``time.monotonic``).
         self._deadline_of: dict[int, float] = {}
         self._timers: set[asyncio.TimerHandle] = set()
@@ -108,7 +109,7 @@ class Worker:
         """Run a job this process inserted already claimed (``lease_for_new_job``)."""
         if self._stopping:
             return  # its lease runs out and a worker rescues it
-        if self._free(self._pool(job.kind)) > 0:
+        if self._can_start(job):
             self._start(job)
         else:
             self._adopted.append(job)
@@ -120,6 +121,24 @@ class Worker:
     def _free(self, pool: str) -> int:
         running = sum(1 for name in self._pool_of.values() if name == pool)
         return self.pools[pool] - running
+
+    def _lane(self, job: ClaimedJob) -> str | None:
+        known = self.kinds.get(job.kind)
+        if known is None or known.lane is None or not isinstance(job.payload, dict):
+            return None
+        value = job.payload.get(known.lane)
+        return None if value is None else f"{job.kind}:{job.business}:{value}"
+
+    def _can_start(self, job: ClaimedJob) -> bool:
+        """Whether ``job``'s pool has a free slot and its lane (if any) its share of them."""
+        pool = self._pool(job.kind)
+        if self._free(pool) <= 0:
+            return False
+        lane = self._lane(job)
+        if lane is None:
+            return True
+        running = sum(1 for name in self._lane_of.values() if name == lane)
+        return running < max(1, self.pools[pool] // 4)
 
     def _has_room(self) -> bool:
         return any(self._free(pool) > 0 for pool in self.pools)
@@ -143,7 +162,7 @@ class Worker:
                     continue
                 if not self._stopping:  # stop() may have woken us while we were claiming
                     self._wake.clear()
-                startable = any(self._free(self._pool(job.kind)) > 0 for job in self._adopted)
+                startable = any(self._can_start(job) for job in self._adopted)
                 if (self._handoff and self._has_room()) or startable:
                     continue
                 with contextlib.suppress(TimeoutError):
@@ -163,32 +182,33 @@ class Worker:
             await self.prune()
         free = {pool: self._free(pool) for pool in self.pools}
         now, until = self.clock.now_ms(), wall + self.lease_ms
-        jobs: list[ClaimedJob] = []
-        waiting = []
-        for job in self._adopted:  # already claimed: they start as their pool has room
-            pool = self._pool(job.kind)
-            if free[pool] > 0:
-                free[pool] -= 1
-                jobs.append(job)
-            else:
-                waiting.append(job)
-        self._adopted = waiting
+        claimed: list[ClaimedJob] = []
         room = sum(max(slots, 0) for slots in free.values())
         if self._handoff and room:
-            # Their kinds are not known before the claim: they may take a pool a little past
-            # its slots, never past the worker's.
+            # Their kinds are not known before the claim: they may wait below like any other.
             ids, self._handoff = self._handoff[:room], self._handoff[room:]
-            jobs += await self.queue.claim_ids(self.id, ids, now_ms=now, locked_until_ms=until)
+            claimed = await self.queue.claim_ids(self.id, ids, now_ms=now, locked_until_ms=until)
         elif not self._handoff:
             for pool, slots in free.items():
                 kinds = [name for name in self.kinds if self._pool(name) == pool]
-                if slots > 0 and kinds:
-                    jobs += await self.queue.claim(
+                # Claimed jobs waiting for their lane count against the pool: never more than
+                # a pool's worth of them is held.
+                held = sum(1 for job in self._adopted if self._pool(job.kind) == pool)
+                if slots > 0 and kinds and held < self.pools[pool]:
+                    claimed += await self.queue.claim(
                         self.id, slots, now_ms=now, locked_until_ms=until, kinds=kinds
                     )
-        for job in jobs:
-            self._start(job)
-        return len(jobs)
+        # Already claimed (by this process's inserts, or just now): each starts as its pool
+        # and its lane have room, in order; the others wait, their leases renewed.
+        waiting, self._adopted = [*self._adopted, *claimed], []
+        started = 0
+        for job in waiting:
+            if self._can_start(job):
+                self._start(job)
+                started += 1
+            else:
+                self._adopted.append(job)
+        return started + len(claimed)
 
     async def prune(self) -> int:
         """Delete finished jobs older than ``keep_finished``, so the table holds what is
@@ -206,6 +226,9 @@ class Worker:
         task = asyncio.create_task(self.execute(job), name=f"hub-job-{job.id}")
         self._running[job.id] = task
         self._pool_of[job.id] = self._pool(job.kind)
+        lane = self._lane(job)
+        if lane is not None:
+            self._lane_of[job.id] = lane
         self._deadline_of[job.id] = time.monotonic() + self._deadline(job.kind)
         task.add_done_callback(self._done)
 
@@ -214,6 +237,7 @@ class Worker:
             if running is task:
                 del self._running[job_id]
                 self._pool_of.pop(job_id, None)
+                self._lane_of.pop(job_id, None)
                 self._deadline_of.pop(job_id, None)
         self._wake.set()
 

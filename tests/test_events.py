@@ -216,3 +216,27 @@ async def test_a_sink_that_hangs_never_holds_up_a_text(hub_dir):
         assert len(StuckSink.waiting) == 1  # the one delivery slot, still waiting
         StuckSink.release.set()
         await served.wait_for(lambda: len(StuckSink.waiting) == 3)
+
+
+async def test_a_sink_that_hangs_never_holds_up_another_sink(hub_dir):
+    """Each sink is a lane of the delivery pool, with a quarter of its slots at most: while
+    one sink's service answers nothing, another's deliveries all go."""
+    from hub.testing import make_hub, running_hub
+    from hub.testing.memory import MemoryOutbox
+
+    StuckSink.release, StuckSink.waiting = asyncio.Event(), []
+    outbox = MemoryOutbox()
+    settings = business(sinks=[{"use": "stuck"}, {"use": "memory"}], text_back={"delay": 0})
+    worker = {"delivery_concurrency": 4, "poll_interval": 0.05}
+    app = make_hub(
+        write_config(hub_dir, {"acme": settings}, worker=worker),
+        extra_plugins=[StuckPlugin()],
+        outbox=outbox,
+    )
+    async with running_hub(app) as served:
+        for index in range(5):
+            await served.post_call(id=f"call-{index}", **{"from": f"+1512555013{index}"})
+        await served.wait_for(lambda: len(outbox.notifications) == 5)
+        assert len(StuckSink.waiting) == 1  # its lane's one slot of four
+        StuckSink.release.set()
+        await served.wait_for(lambda: len(StuckSink.waiting) == 5)
