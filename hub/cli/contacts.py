@@ -19,7 +19,7 @@ _BUSINESS_HELP = "Only this business (its slug); without it, every business that
 
 @main.group("contacts")
 def contacts_group() -> None:
-    """A person's data: export it, or erase it (keeping their opt-out)."""
+    """Export or erase a person's data (opt-outs are kept)."""
 
 
 def _target(hub: Hub, raw: str, business: str | None) -> str:
@@ -60,7 +60,7 @@ def _plain(value: Any) -> Any:
 @click.argument("phone")
 @click.option("--business", "-b", default=None, help=_BUSINESS_HELP)
 def contacts_export(config_path: Path | None, phone: str, business: str | None) -> None:
-    """Print everything the hub holds about PHONE as one JSON document.
+    """Print all the hub holds about PHONE, as JSON.
 
     Per business: the contact (with any opt-out), leads, calls, texts, each lead's timeline and
     its deliveries' states (not what was sent to the sinks). PHONE may be written any common
@@ -85,8 +85,10 @@ def contacts_export(config_path: Path | None, phone: str, business: str | None) 
 @click.option("--business", "-b", default=None, help=_BUSINESS_HELP)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation")
 def contacts_forget(config_path: Path | None, phone: str, business: str | None, yes: bool) -> None:
-    """Erase what the hub holds about PHONE: texts, calls, leads (with their timeline,
-    deliveries and the jobs that name them), the contact, and plugins' marks for the number.
+    """Erase PHONE's data, keeping any opt-out.
+
+    Texts, calls, leads (with their timeline, deliveries and the jobs that name them), the
+    contact (its line-type cache too), and what plugins keep under keys naming the number.
 
     Their opt-out record stays, as the law requires: the hub goes on never texting a number
     that asked it to stop. Without --business, every business's data of the number goes.
