@@ -5,16 +5,41 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from hub.models import Call, Contact, Delivery, Lead, LeadEvent, Message, OptOut
-from hub.testing import CliResult, business, in_process_hub, run_cli, write_config
+from hub.testing import (
+    CliResult,
+    business,
+    in_process_hub,
+    run_cli,
+    throwaway_postgres,
+    write_config,
+)
 
 BETA_SECRET = "beta-secret-9876543210"
 ALICE, BOB = "+15125550123", "+15125550177"
 
 
+@pytest.fixture(params=["sqlite", "postgres"], autouse=True)
+def database(request, hub_dir):
+    """Every test on both backends: the database URL is kept beside the config it writes."""
+    if request.param == "sqlite":
+        url = "sqlite://hub.sqlite3"
+        (hub_dir / "database-url").write_text(url)
+        yield url
+        return
+    with throwaway_postgres() as url:
+        (hub_dir / "database-url").write_text(url)
+        migrated = run_cli("migrate", "--config", str(cli_config(hub_dir)))
+        assert migrated.returncode == 0, migrated.stderr
+        yield url
+
+
 def config(hub_dir, **settings):
     beta = business("Beta Electric", ["+15125550200"], secret=BETA_SECRET, **settings)
-    return write_config(hub_dir, {"acme": business(**settings), "beta": beta})
+    url = (hub_dir / "database-url").read_text()
+    return write_config(hub_dir, {"acme": business(**settings), "beta": beta}, database=url)
 
 
 def cli_config(hub_dir):
