@@ -7,11 +7,22 @@ commands of one subject to the group when it is imported, here.
 
 from __future__ import annotations
 
-from hub.cli import backup, configuration, jobs, leads, replies, serving, simulate, tokens, users
+from hub.cli import (
+    backup,
+    configuration,
+    contacts,
+    jobs,
+    leads,
+    replies,
+    serving,
+    simulate,
+    tokens,
+    users,
+)
 from hub.cli.base import configured_providers, main
 from hub.cli.serving import listen_mismatch
 
 __all__ = ["configured_providers", "listen_mismatch", "main"]
 
 # Imported for the commands they add to `main`.
-del backup, configuration, jobs, leads, replies, serving, simulate, tokens, users
+del backup, configuration, contacts, jobs, leads, replies, serving, simulate, tokens, users
