@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("hub.web")
 
 
 class BodyTooLarge(Exception):
@@ -79,3 +82,14 @@ class BodyLimit:
 
 def too_large(limit: int) -> Response:
     return PlainTextResponse(f"the body is larger than {limit // 1024} KiB", status_code=413)
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The exception handler for ``ClientDisconnect``, for every Starlette app of the hub (a
+    mounted app answers an unhandled exception itself, so each registers it).
+
+    A client that hangs up mid-body is routine on the internet, not a fault of the hub: one
+    line, no traceback. The answer reaches no one; 400 keeps it out of the 5xx counts."""
+    assert isinstance(exc, ClientDisconnect)
+    log.warning("client disconnected mid-body: %s %s", request.method, request.url.path)
+    return PlainTextResponse("the client disconnected", status_code=400)

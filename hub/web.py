@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Match, Mount, Route, Router
 from starlette.types import Message, Receive, Scope, Send
@@ -26,7 +26,7 @@ from hub.api import api_app
 from hub.api.errors import error_response
 from hub.exceptions import Refused
 from hub.metrics import allowed
-from hub.request_body import BodyLimit, BodyTooLarge, too_large
+from hub.request_body import BodyLimit, BodyTooLarge, client_gone, too_large
 from hub.runtime import Hub
 from hub.webforms import WebForms
 
@@ -81,6 +81,12 @@ class HookDispatcher:
             await router(child, receive, counting)
         except (HTTPException, Refused) as exc:  # the app's handlers answer these
             status = exc.status_code
+            raise
+        except BodyTooLarge:
+            status = 413
+            raise
+        except ClientDisconnect:
+            status = 400
             raise
         finally:
             self.hub.metrics.webhooks.labels(route, str(status)).inc()
@@ -169,7 +175,11 @@ def create_app(hub: Hub, *, dashboard: dict[str, Any] | None = None) -> Starlett
             # Everything else is the dashboard, with its own session and CSRF middleware.
             Mount("", app=create_dashboard(hub, **(dashboard or {}))),
         ],
-        exception_handlers={Refused: refused, BodyTooLarge: body_too_large},
+        exception_handlers={
+            Refused: refused,
+            BodyTooLarge: body_too_large,
+            ClientDisconnect: client_gone,
+        },
         # Every route, a plugin's too: a body is cut off at 64 KiB, as it streams in.
         middleware=[Middleware(BodyLimit, answer=body_too_large_answer)],
         lifespan=lifespan,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -17,6 +17,7 @@ from hub.api.errors import ApiError, error_response
 from hub.api.leads import LeadsApi
 from hub.api.openapi import document
 from hub.ratelimit import RateLimit
+from hub.request_body import client_gone
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -59,6 +60,7 @@ def api_app(hub: Hub) -> Starlette:
         exception_handlers={
             ApiError: api_error,
             HTTPException: http_error,
+            ClientDisconnect: client_gone,
             Exception: server_error,
         },
     )

@@ -77,6 +77,7 @@ def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbo
     _check_port(host, port)
     import uvicorn
 
+    from hub.connections import server_options
     from hub.web import create_app
 
     setup_logging(verbose)
@@ -94,6 +95,8 @@ def serve(config_path: Path | None, host: str, port: int, no_worker: bool, verbo
         # A dashboard tab's /events stream stays open; stopping waits this long for it (webhooks
         # take milliseconds), then closes it and the browser reconnects to the next process.
         timeout_graceful_shutdown=5,
+        # Idle connections and request heads are bounded in time and size (hub.connections).
+        **server_options(),
     )  # fmt: skip
 
 

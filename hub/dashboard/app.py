@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -20,6 +20,7 @@ from hub.dashboard.auth import check_sign_in, current_user, safe_next, start_ses
 from hub.dashboard.csrf import CsrfMiddleware
 from hub.dashboard.headers import SecurityHeaders
 from hub.dashboard.site import Dashboard
+from hub.request_body import client_gone
 from hub.runtime import Hub
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -85,5 +86,5 @@ def create_dashboard(hub: Hub, **options: Any) -> Starlette:
             ),
             Middleware(CsrfMiddleware),
         ],
-        exception_handlers={HTTPException: not_found},
+        exception_handlers={HTTPException: not_found, ClientDisconnect: client_gone},
     )

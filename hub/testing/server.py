@@ -102,16 +102,24 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def running_hub(hub: Hub) -> AsyncIterator[RunningHub]:
-    """Serve ``hub`` with uvicorn on a free port of 127.0.0.1 for the duration of the block."""
+async def running_hub(hub: Hub, *, keep_alive: int | None = None) -> AsyncIterator[RunningHub]:
+    """Serve ``hub`` with uvicorn on a free port of 127.0.0.1 for the duration of the block,
+    as ``hub serve`` does; ``keep_alive``: seconds an idle connection stays open, if not the
+    default (``hub.connections``)."""
     import uvicorn
 
+    from hub.connections import server_options
     from hub.web import create_app
 
     port = free_port()
     hub.config.public_url = f"http://127.0.0.1:{port}"
     config = uvicorn.Config(
-        create_app(hub), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(hub),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        **(server_options() if keep_alive is None else server_options(keep_alive)),
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

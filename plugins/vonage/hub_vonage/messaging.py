@@ -43,7 +43,7 @@ from hub import (
     SmsSender,
 )
 from hub_vonage.config import VonageSenderConfig
-from hub_vonage.multipart import Part, PartStore, join
+from hub_vonage.multipart import MAX_PARTS, Part, PartStore, join, plausible
 from hub_vonage.webhooks import (
     BadWebhook,
     Verifier,
@@ -261,6 +261,18 @@ class VonageSender(SmsSender[VonageSenderConfig]):
             )
             await self._deliver(InboundSms(message_id, sender, recipient, text, raw=_record(data)))
             return _ack()
+        if not plausible(total, text):
+            # Acknowledged all the same: a 4xx would make Vonage re-send it for a day.
+            log.warning(
+                "dropping multipart text %s for %s: it claims %d parts (at most %d) or a part "
+                "of %d characters",
+                message_id,
+                self.context.business.slug,
+                total,
+                MAX_PARTS,
+                len(text),
+            )
+            return _ack()
         part = Part(
             message_id=message_id,
             sender=sender,
@@ -292,6 +304,14 @@ class VonageSender(SmsSender[VonageSenderConfig]):
 
     async def flush_parts(self, sender: str, concat_ref: str, total: int) -> None:
         """Pass on a multipart text whose missing parts did not come in time."""
+        if total > MAX_PARTS:  # queued before the webhook refused such claims
+            log.warning(
+                "dropping multipart text %s for %s: %d parts",
+                concat_ref,
+                self.context.business.slug,
+                total,
+            )
+            return
         parts = await self.parts.pending(sender, concat_ref, total)
         if parts:
             log.warning(

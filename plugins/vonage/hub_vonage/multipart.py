@@ -33,6 +33,15 @@ from hub import JSON, PluginState
 log = logging.getLogger("hub.plugins.vonage")
 
 KEEP_MS = 2 * 24 * 3600 * 1000
+#: The most parts a text may claim. The UDH's concat-total is one octet (up to 255), but a phone
+#: splits a long text into a handful of parts, and a claim is only as true as its sender: 300,000
+#: claimed parts once built a 1.5-million-character text. A claim over this is dropped unread.
+MAX_PARTS = 10
+#: The most characters one part carries: 153 GSM-7 characters beside the concat header (a
+#: Unicode part carries 67), so anything longer is not a part of a real text.
+MAX_PART_CHARS = 153
+#: So a reassembled text is at most this long, whatever the parts claim.
+MAX_TEXT_CHARS = MAX_PARTS * MAX_PART_CHARS
 INDEX_KEY = "multipart:index"
 #: Attempts at a compare-and-set before giving up (each loss means another webhook wrote).
 _TRIES = 50
@@ -180,11 +189,16 @@ def _pending(group: dict[str, Any], sender: str, concat_ref: str, total: int) ->
     return [parts[number] for number in sorted(parts)]
 
 
+def plausible(total: int, body: str) -> bool:
+    """Whether a part claiming ``total`` parts and carrying ``body`` can be part of a real text."""
+    return total <= MAX_PARTS and len(body) <= MAX_PART_CHARS
+
+
 def join(parts: list[Part]) -> str:
     """The text of ``parts``; a missing part shows as ``[…]`` so nobody reads a gap as whole."""
     if not parts:
         return ""
-    total = parts[0].total
+    total = min(parts[0].total, MAX_PARTS)  # the webhook refuses more; stored state may not
     by_number = {p.part: p.body for p in parts}
     pieces = [by_number.get(number, " […] ") for number in range(1, total + 1)]
-    return "".join(pieces).strip()
+    return "".join(pieces).strip()[:MAX_TEXT_CHARS]

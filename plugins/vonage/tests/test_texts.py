@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hub_vonage.multipart import MAX_PART_CHARS, MAX_PARTS
 from hub_vonage.testing import (
     CALLER,
     CallDriver,
@@ -246,6 +248,43 @@ async def test_multipart_text_with_a_part_missing_is_passed_on_after_the_wait(
         await running.advance(1)  # concat_wait
         [reply] = await running.recorded.messages(direction="in")
         assert reply.body == "Leak under the sink,  […] please call"
+
+
+async def test_a_ten_part_text_of_full_parts_is_reassembled(hub_dir, fake):
+    parts = [f"{number:03d}" + "x" * (MAX_PART_CHARS - 3) for number in range(1, MAX_PARTS + 1)]
+    async with vonage_hub(hub_dir, fake) as (running, story):
+        for request in story.webhooks.multipart_sms(CALLER, parts, concat_ref="10"):
+            assert (await request.send(running.client)).status_code == 204
+        [message] = await running.recorded.messages(direction="in")
+        assert message.body == "".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("claimed", "text"),
+    [(MAX_PARTS + 1, "part one"), (300_000, "part one"), (3, "x" * (MAX_PART_CHARS + 1))],
+)
+async def test_an_implausible_multipart_claim_is_acknowledged_and_dropped(
+    hub_dir, fake, caplog, claimed, text
+):
+    async with vonage_hub(hub_dir, fake, sender={"concat_wait": 1}) as (running, story):
+        request = story.webhooks.inbound_sms(
+            CALLER,
+            text,
+            extra={
+                "concat": "true",
+                "concat-ref": "77",
+                "concat-total": str(claimed),
+                "concat-part": "1",
+            },
+        )
+        with caplog.at_level(logging.WARNING, logger="hub.plugins.vonage"):
+            # 204 all the same: a 4xx would make Vonage re-send it for a day.
+            assert (await request.send(running.client)).status_code == 204
+        dropped = [r for r in caplog.records if "dropping multipart text" in r.getMessage()]
+        assert len(dropped) == 1
+        await running.advance(2)  # past concat_wait: nothing was kept to pass on
+        assert await running.recorded.messages(direction="in") == []
+        assert await running.recorded.jobs() == []
 
 
 async def test_text_to_another_number_is_acknowledged_but_not_stored(hub_dir, fake):
