@@ -17,7 +17,7 @@ from typing import Any
 from hub.clock import Clock, to_ms
 from hub.config import Business, own_numbers
 from hub.events import EventKind
-from hub.exceptions import Refused
+from hub.exceptions import Refused, check_provider_id
 from hub.followups import FollowUps
 from hub.jobs import ClaimedJob
 from hub.keys import TEXT_BACK, keys_for, text_back_key
@@ -73,6 +73,7 @@ class Calls:
         number = caller_number(ours, business.region)
         if number is None or number not in business.numbers:
             raise Refused(403, f"{ours} is not a number of business {business.slug!r}")
+        check_provider_id(event.call_id, "the call's id")
         at = _believable(event.at, self.clock.now())
         customer = caller_number(theirs, business.region)
         if event.outbound:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from hub.clock import Clock
 from hub.config import Business
+from hub.exceptions import check_provider_id
 from hub.models import Message
 from hub.notifications import Notifications
 from hub.store import contacts, leads, messages
@@ -37,6 +38,7 @@ class DeliveryReports:
     async def receive_delivery_report(
         self, business: Business, provider: str, report: DeliveryReport
     ) -> None:
+        check_provider_id(report.message_id, "the text's id")
         event_key = f"status:{report.message_id}:{report.status}:{report.error_code or ''}"[:255]
         try:
             async with self.db.transaction() as uow:

@@ -14,3 +14,13 @@ class Refused(Exception):
         super().__init__(reason)
         self.status_code = status_code
         self.reason = reason
+
+
+#: Longest provider id (a call's, a text's) the hub stores: the columns hold 128 characters.
+MAX_PROVIDER_ID = 128
+
+
+def check_provider_id(value: str, what: str) -> None:
+    """Refuse (400) a provider's id the hub could not store, rather than fail on the insert."""
+    if not value or len(value) > MAX_PROVIDER_ID:
+        raise Refused(400, f"{what} must be 1 to {MAX_PROVIDER_ID} characters")

@@ -15,7 +15,7 @@ import logging
 from hub.clock import Clock
 from hub.config import Business
 from hub.events import EventKind
-from hub.exceptions import Refused
+from hub.exceptions import Refused, check_provider_id
 from hub.keys import reminder_keys, text_back_key
 from hub.keywords import classify_intent, is_keyword
 from hub.languages import detect_language
@@ -68,6 +68,7 @@ class Inbound:
         self.notifications = notifications
 
     async def receive_sms(self, business: Business, provider: str, sms: InboundSms) -> None:
+        check_provider_id(sms.message_id, "the text's id")
         recipient = caller_number(sms.recipient, business.region)
         if recipient is None or recipient not in business.numbers:
             raise Refused(403, f"{sms.recipient} is not a number of business {business.slug!r}")

@@ -48,6 +48,7 @@ def _post_generic(
     import httpx
 
     from hub.defaults.generic import SIGNATURE_HEADER, GenericConfig, sign
+    from hub.text import terminal_safe
 
     config = read_config(config_path, installed_plugins())
     try:
@@ -76,8 +77,9 @@ def _post_generic(
             f"cannot reach the hub at {target}: {exc} (is `hub serve` running? --url says where)"
         ) from None
     if response.status_code >= 400:
-        raise click.ClickException(f"hub answered {response.status_code}: {response.text.strip()}")
-    click.echo(f"{response.status_code} {response.text.strip()}")
+        answer = terminal_safe(response.text.strip())
+        raise click.ClickException(f"hub answered {response.status_code}: {answer}")
+    click.echo(terminal_safe(f"{response.status_code} {response.text.strip()}"))
 
 
 def _phone(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -390,3 +390,13 @@ async def test_a_signed_voicemail_url_with_a_bad_time_is_still_a_call(hub_dir, f
         await running.wait_for(lambda: fake_twilio.texts and running.outbox.notifications)
         stored = await running.recorded.call(call.sid)
         assert abs((stored.at - running.clock.now()).total_seconds()) < 60
+
+
+async def test_a_signed_call_id_longer_than_the_hub_stores_is_a_400(hub_dir, fake_twilio):
+    async with twilio_hub(hub_dir, fake_twilio, "catch") as (running, hooks):
+        call = hooks.call(forwarded_from="+15125550111")
+        form = {**call.status("completed", duration=20), "CallSid": "CA" + "9" * 200}
+        response = await hooks.post(running.client, "call-status", form)
+        assert response.status_code == 400 and "1 to 128 characters" in response.text
+        await running.run_due_jobs()
+        assert fake_twilio.texts == []
