@@ -174,9 +174,11 @@ class Worker:
         wall = _wall_ms()
         if wall >= self._next_rescue_ms:
             self._next_rescue_ms = wall + self.rescue_interval_ms
-            rescued = await self.queue.rescue(now_ms=wall)
+            rescued, failed = await self.queue.rescue_and_fail(now_ms=wall)
             if rescued:
                 log.warning("rescued %d job(s) whose worker stopped", rescued)
+            for job in failed:  # out of attempts: failed for good, and their kind hears it
+                await self._gave_up(job, "its worker stopped or hung on its last attempt")
         if wall >= self._next_prune_ms:
             self._next_prune_ms = wall + self.prune_interval_ms
             await self.prune()
@@ -325,6 +327,9 @@ class Worker:
         )
         if not recorded or job.attempt < job.max_attempts:
             return
+        await self._gave_up(job, error)
+
+    async def _gave_up(self, job: ClaimedJob, error: str) -> None:
         log.error("job %d (%s) failed after %d attempts: %s", job.id, job.kind, job.attempt, error)
         self._failed(job)
         kind = self.kinds.get(job.kind)
@@ -349,7 +354,9 @@ class Worker:
         """
         ran = 0
         for _ in range(max_rounds):
-            await self.queue.rescue(now_ms=_wall_ms())
+            _, failed = await self.queue.rescue_and_fail(now_ms=_wall_ms())
+            for job in failed:
+                await self._gave_up(job, "its worker stopped or hung on its last attempt")
             jobs = await self.queue.claim(
                 self.id,
                 self.concurrency,

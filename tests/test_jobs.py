@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -161,3 +162,23 @@ async def test_the_in_process_worker_runs_handed_over_jobs_at_once(hub):
         assert calls == [(job_id, 1)]
     finally:
         await worker.stop()
+
+
+async def test_a_job_whose_worker_died_on_its_last_attempt_fails_and_its_kind_hears_it(hub):
+    """A text-back whose worker died on its last try is a lost lead: the owner must hear."""
+    told: list[tuple[int, str]] = []
+
+    async def gave_up(job, error: str) -> None:
+        told.append((job.id, error))
+
+    hub.job_kinds["flaky"] = replace(hub.job_kinds["flaky"], on_give_up=gave_up)
+    job_id = await hub.jobs.enqueue("flaky", {}, max_attempts=1)
+    now = hub.clock.now_ms()
+    [dying] = await hub.jobs.claim("worker-a", 1, now_ms=now, locked_until_ms=now + 10)
+    assert dying.attempt == dying.max_attempts == 1
+    await hub.make_worker().drain()  # the lease is long gone: rescued, out of attempts
+    job = await Job.get(id=job_id)
+    assert job.state == "failed" and "stopped or hung" in (job.last_error or "")
+    assert told == [(job_id, "its worker stopped or hung on its last attempt")]
+    await hub.make_worker().drain()
+    assert len(told) == 1  # once

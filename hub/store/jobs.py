@@ -77,14 +77,18 @@ EXTEND = Sql(
     postgres="UPDATE hub_job SET locked_until_ms = {} WHERE locked_by = {} AND state = 'running'"
     f" AND id {_PG_IDS}",
 )
+_EXPIRED = "lease expired: the worker running it stopped or hung"
+#: Jobs out of attempts whose worker died fail, and come back so that their kind hears it (one
+#: worker gets each row: the update is the claim); the others go back to the queue.
+RESCUE_FAILED = Sql(
+    "UPDATE hub_job SET state = 'failed', dedupe_key = NULL, finished_at_ms = {},"
+    f" last_error = '{_EXPIRED}', locked_by = NULL, locked_until_ms = NULL"
+    f" WHERE state = 'running' AND locked_until_ms < {{}} AND attempt >= max_attempts {_RETURNING}"
+)
 RESCUE = Sql(
-    "UPDATE hub_job SET"
-    " state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,"
-    " dedupe_key = CASE WHEN attempt >= max_attempts THEN NULL ELSE dedupe_key END,"
-    " finished_at_ms = CASE WHEN attempt >= max_attempts THEN CAST({} AS BIGINT) ELSE NULL END,"
-    " last_error = 'lease expired: the worker running it stopped or hung',"
+    f"UPDATE hub_job SET state = 'available', last_error = '{_EXPIRED}',"
     " run_at_ms = {}, locked_by = NULL, locked_until_ms = NULL"
-    " WHERE state = 'running' AND locked_until_ms < {}"
+    " WHERE state = 'running' AND locked_until_ms < {} AND attempt < max_attempts"
 )
 CANCEL = Sql(
     "UPDATE hub_job SET state = 'cancelled', dedupe_key = NULL, finished_at_ms = {}"
@@ -286,11 +290,19 @@ class JobQueue:
 
     async def rescue(self, *, now_ms: int) -> int:
         """Return jobs whose lease expired (their worker died or hung) to the queue, or fail
-        those out of attempts. Returns how many were rescued.
+        those out of attempts. Returns how many were rescued."""
+        returned, failed = await self.rescue_and_fail(now_ms=now_ms)
+        return returned + len(failed)
+
+    async def rescue_and_fail(self, *, now_ms: int) -> tuple[int, list[ClaimedJob]]:
+        """``rescue``, saying which jobs failed for good (their kind should hear it).
 
         Leases are about whether a worker is alive, so ``now_ms`` here is wall-clock time, while
         ``run_at_ms`` follows the hub's clock (which tests move by hours at a time)."""
-        return await self.db.execute(RESCUE.bind(self.dialect, now_ms, now_ms, now_ms))
+        rows = await self.db.fetch(RESCUE_FAILED.bind(self.dialect, now_ms, now_ms))
+        failed = [self._claimed(row, "") for row in rows]
+        returned = await self.db.execute(RESCUE.bind(self.dialect, now_ms, now_ms))
+        return returned, failed
 
 
 # -- for operators (`hub jobs`) and pruning --------------------------------------------------------
