@@ -29,7 +29,9 @@ if TYPE_CHECKING:
         Sink,
         SmsSender,
     )
+    from hub.records import DeliveryError, find_or_create
     from hub.segments import Segments, count_segments, is_gsm7
+    from hub.throttle import RateWindow, rate_window
     from hub.types import (
         CallbackWindow,
         CallEvent,
@@ -67,6 +69,7 @@ _EXPORTS = {
     "ClaimedJob": "hub.jobs",
     "Clock": "hub.clock",
     "ConfigT": "hub.providers",
+    "DeliveryError": "hub.records",
     "DeliveryReport": "hub.types",
     "DeliveryResult": "hub.types",
     "DeliveryStatus": "hub.types",
@@ -97,6 +100,7 @@ _EXPORTS = {
     "Provider": "hub.providers",
     "ProviderConfig": "hub.providers",
     "ProviderContext": "hub.context",
+    "RateWindow": "hub.throttle",
     "RecipientIssue": "hub.types",
     "Refused": "hub.exceptions",
     "ReplyParser": "hub.providers",
@@ -110,10 +114,12 @@ _EXPORTS = {
     "caller_number": "hub.phone",
     "configured_providers": "hub.cli",
     "count_segments": "hub.segments",
+    "find_or_create": "hub.records",
     "hookimpl": "hub.hookspecs",
     "is_gsm7": "hub.segments",
     "is_public_address": "hub.net",
     "public_http_client": "hub.net",
+    "rate_window": "hub.throttle",
     "to_e164": "hub.phone",
     "url_problem": "hub.net",
 }
@@ -144,6 +150,7 @@ __all__ = [
     "ClaimedJob",
     "Clock",
     "ConfigT",
+    "DeliveryError",
     "DeliveryReport",
     "DeliveryResult",
     "DeliveryStatus",
@@ -171,6 +178,7 @@ __all__ = [
     "Provider",
     "ProviderConfig",
     "ProviderContext",
+    "RateWindow",
     "RecipientIssue",
     "Refused",
     "ReplyParser",
@@ -184,10 +192,12 @@ __all__ = [
     "caller_number",
     "configured_providers",
     "count_segments",
+    "find_or_create",
     "hookimpl",
     "is_gsm7",
     "is_public_address",
     "public_http_client",
+    "rate_window",
     "to_e164",
     "url_problem",
 ]

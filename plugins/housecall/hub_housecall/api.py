@@ -1,5 +1,5 @@
 """The Housecall Pro calls the sink makes, over ``httpx``, and its answers turned into
-``HousecallError``\\ s with what to do about them.
+``hub.DeliveryError``\\ s with what to do about them.
 
 From Housecall Pro's public API (``https://api.housecallpro.com``, ``Authorization: Token
 <key>``): ``GET /customers?q=`` (a fuzzy search over names, emails and phone numbers:
@@ -18,9 +18,8 @@ from typing import Any
 
 import httpx
 
-from hub_housecall import throttle
+import hub
 from hub_housecall.config import HousecallConfig
-from hub_housecall.errors import HousecallError
 
 PLAN = "Housecall Pro's API is included in its MAX plan only"
 
@@ -87,10 +86,12 @@ class HousecallApi:
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        shared = throttle.window(self.config.account_key, self.config.requests_per_minute)
+        shared = hub.rate_window(
+            (self.config.account_key, "all"), self.config.requests_per_minute, 60.0
+        )
         wait = shared.take(self.now())
         if wait:
-            raise HousecallError.retry(
+            raise hub.DeliveryError.retry(
                 "holding Housecall Pro requests to stay under "
                 f"{self.config.requests_per_minute} a minute for this API key",
                 retry_after=round(wait + 0.5, 1),
@@ -98,11 +99,11 @@ class HousecallApi:
         try:
             response = await self.client.request(method, path, params=params, json=json)
         except httpx.ConnectError as exc:
-            raise HousecallError.retry(
+            raise hub.DeliveryError.retry(
                 f"could not reach Housecall Pro: {type(exc).__name__}"
             ) from None
         except httpx.HTTPError as exc:
-            raise HousecallError.retry(
+            raise hub.DeliveryError.retry(
                 f"no answer from Housecall Pro: {type(exc).__name__}",
                 maybe_written=method != "GET",
             ) from None
@@ -110,40 +111,40 @@ class HousecallApi:
             try:
                 answer: dict[str, Any] = response.json()
             except ValueError:
-                raise HousecallError.retry(
+                raise hub.DeliveryError.retry(
                     f"Housecall Pro answered {response.status_code} with no JSON",
                     maybe_written=method != "GET",
                 ) from None
             return answer
         raise self._error(response, shared)
 
-    def _error(self, response: httpx.Response, shared: throttle.Window) -> HousecallError:
+    def _error(self, response: httpx.Response, shared: hub.RateWindow) -> hub.DeliveryError:
         status = response.status_code
         said = f"{status} {_message(response)}".strip()
         if status == 429:
             wait = _retry_after(response) or 60.0
             shared.close(self.now(), wait)  # every business on this key waits
-            return HousecallError.retry(f"Housecall Pro rate limit ({said})", retry_after=wait)
+            return hub.DeliveryError.retry(f"Housecall Pro rate limit ({said})", retry_after=wait)
         if status >= 500:
-            return HousecallError.retry(
+            return hub.DeliveryError.retry(
                 f"Housecall Pro answered {said}",
                 retry_after=_retry_after(response),
                 maybe_written=response.request.method != "GET",
             )
         if status == 401:
-            return HousecallError.failed(
+            return hub.DeliveryError.failed(
                 "Housecall Pro refused the API key (401): it was deleted, regenerated or "
                 "mistyped. Make a new one in Housecall Pro's settings (API keys) and put it "
                 "in hub.yaml's api_key",
                 auth=True,
             )
         if status == 403:
-            return HousecallError.failed(
+            return hub.DeliveryError.failed(
                 f"Housecall Pro denied the API key (403): {PLAN}; check the account's plan and "
                 f"that the key is active. Housecall Pro said {said}",
                 auth=True,
             )
-        return HousecallError.failed(f"Housecall Pro refused the request: {said}")
+        return hub.DeliveryError.failed(f"Housecall Pro refused the request: {said}")
 
 
 def national(phone: str) -> str:

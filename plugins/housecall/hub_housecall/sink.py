@@ -7,7 +7,7 @@ What it remembers (``self.context.state``, durable, per business):
 - ``lead:<id>``: the hub lead's Housecall Pro lead; ``lead:<id>:customer``: its customer;
 - ``event:<id>``: the events it handled, so a retry after a lost answer does nothing again.
 
-Finding or creating the customer and the lead goes through ``records.find_or_create``, which
+Finding or creating the customer and the lead goes through ``hub.find_or_create``, which
 never creates one twice (see there). Housecall Pro's API has no way to change a lead's status,
 so a status change is a note on the customer, as the customer's later texts and what the hub
 learns from them are.
@@ -20,10 +20,9 @@ import weakref
 from typing import Any
 
 import hub
-from hub_housecall import details, records
+from hub_housecall import details
 from hub_housecall.api import HousecallApi, national
 from hub_housecall.config import HousecallConfig
-from hub_housecall.errors import HousecallError
 
 
 class HousecallSink(hub.Sink[HousecallConfig]):
@@ -44,7 +43,7 @@ class HousecallSink(hub.Sink[HousecallConfig]):
         async with lock:
             try:
                 return await self._deliver(event)
-            except HousecallError as error:
+            except hub.DeliveryError as error:
                 if error.auth:
                     await self.context.tell_owner(
                         f"auth:{self.config.account_key}",
@@ -90,9 +89,10 @@ class HousecallSink(hub.Sink[HousecallConfig]):
             # The hub texts the caller; Housecall Pro must not text them too.
             "notifications_enabled": False,
         }
-        customer, _ = await records.find_or_create(
+        customer, _ = await hub.find_or_create(
             self.context.state,
             f"phone:{lead.caller}",
+            service="Housecall Pro",
             attempt=event.id,
             now=self._now,
             find=lambda: self.api.find_customer(lead.caller),
@@ -119,9 +119,10 @@ class HousecallSink(hub.Sink[HousecallConfig]):
             "lead_source": self.config.lead_source,
             "note": details.summary(lead, self.context.business.timezone),
         }
-        found, created = await records.find_or_create(
+        found, created = await hub.find_or_create(
             state,
             f"lead:{lead.id}",
+            service="Housecall Pro",
             attempt=event.id,
             now=self._now,
             find=lambda: self.api.find_lead(customer, details.marker(lead)),

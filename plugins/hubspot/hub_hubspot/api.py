@@ -1,6 +1,6 @@
 """The HubSpot CRM calls the sink makes, over ``httpx``: contacts (search, create), deals
 (search, create, update), notes (create), the account's id; and HubSpot's answers turned into
-``HubSpotError``\\ s with what to do about them.
+``hub.DeliveryError``\\ s with what to do about them.
 
 Association type ids are HubSpot-defined: deal→contact 3, note→contact 202, note→deal 214.
 """
@@ -13,9 +13,8 @@ from typing import Any
 
 import httpx
 
-from hub_hubspot import throttle
+import hub
 from hub_hubspot.config import HubSpotConfig
-from hub_hubspot.errors import HubSpotError
 
 DEAL_TO_CONTACT = 3
 NOTE_TO_CONTACT = 202
@@ -66,7 +65,7 @@ class HubSpotApi:
         except _Conflict as conflict:
             found = EXISTING_ID.search(conflict.message)
             if found is None:
-                raise HubSpotError.failed(
+                raise hub.DeliveryError.failed(
                     f"HubSpot refused the contact: 409 {conflict.message[:200]}"
                 ) from None
             return found.group(1)
@@ -119,7 +118,7 @@ class HubSpotApi:
     # -- the wire ---------------------------------------------------------------------------------
 
     async def _search(self, kind: str, groups: list[dict[str, Any]]) -> str | None:
-        searches = throttle.window(self.config.account_key, "search", SEARCHES_PER_SECOND, 1.0)
+        searches = hub.rate_window((self.config.account_key, "search"), SEARCHES_PER_SECOND, 1.0)
         self._wait(searches, "searches")
         body = {"filterGroups": groups, "properties": ["hs_object_id"], "limit": 10}
         answer = await self._call("POST", f"/{kind}/search", body)
@@ -128,10 +127,10 @@ class HubSpotApi:
         ids = sorted((str(r["id"]) for r in results if "id" in r), key=_numeric)
         return ids[0] if ids else None
 
-    def _wait(self, window: throttle.Window, what: str) -> None:
+    def _wait(self, window: hub.RateWindow, what: str) -> None:
         wait = window.take(self.now())
         if wait:
-            raise HubSpotError.retry(
+            raise hub.DeliveryError.retry(
                 f"holding HubSpot {what} to stay under the token's rate limit",
                 retry_after=round(wait + 0.5, 1),
             )
@@ -139,27 +138,29 @@ class HubSpotApi:
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None, *, url: str | None = None
     ) -> dict[str, Any]:
-        shared = throttle.window(self.config.account_key, "all", self.config.requests_per_10s, 10)
+        shared = hub.rate_window((self.config.account_key, "all"), self.config.requests_per_10s, 10)
         self._wait(shared, "requests")
         try:
             response = await self.client.request(method, url or self.objects + path, json=body)
         except httpx.ConnectError as exc:  # never reached HubSpot: nothing was written
-            raise HubSpotError.retry(f"could not reach HubSpot: {type(exc).__name__}") from None
+            raise hub.DeliveryError.retry(
+                f"could not reach HubSpot: {type(exc).__name__}"
+            ) from None
         except httpx.HTTPError as exc:  # sent, then no answer: it may have been written
-            raise HubSpotError.retry(
+            raise hub.DeliveryError.retry(
                 f"no answer from HubSpot: {type(exc).__name__}", maybe_written=method != "GET"
             ) from None
         if response.is_success:
             try:
                 answer: dict[str, Any] = response.json()
             except ValueError:
-                raise HubSpotError.retry(
+                raise hub.DeliveryError.retry(
                     f"HubSpot answered {response.status_code} with no JSON", maybe_written=True
                 ) from None
             return answer
         raise self._error(response, shared)
 
-    def _error(self, response: httpx.Response, shared: throttle.Window) -> Exception:
+    def _error(self, response: httpx.Response, shared: hub.RateWindow) -> Exception:
         status = response.status_code
         message, category, policy = _hubspot_error(response)
         said = f"{status} {category}: {message}".strip() if category else f"{status} {message}"
@@ -168,31 +169,31 @@ class HubSpotApi:
         if status == 429:
             wait = _rate_limit_wait(response, policy)
             shared.close(self.now(), wait)  # every business on this token waits
-            return HubSpotError.retry(f"HubSpot rate limit ({said})", retry_after=wait)
+            return hub.DeliveryError.retry(f"HubSpot rate limit ({said})", retry_after=wait)
         if status >= 500:
-            return HubSpotError.retry(
+            return hub.DeliveryError.retry(
                 f"HubSpot answered {said}", retry_after=_retry_after(response), maybe_written=True
             )
         if status == 401:
-            return HubSpotError.failed(
+            return hub.DeliveryError.failed(
                 "HubSpot refused the access token (401): it was revoked, expired or mistyped. "
                 "Make a new service key or private-app token in HubSpot (Development → Keys or "
                 "Private apps) and put it in hub.yaml's token",
                 auth=True,
             )
         if status == 403:
-            return HubSpotError.failed(
+            return hub.DeliveryError.failed(
                 "HubSpot denied the token access (403): give it the scopes "
                 "crm.objects.contacts.read, crm.objects.contacts.write, "
                 f"crm.objects.deals.read and crm.objects.deals.write. HubSpot said {said}",
                 auth=True,
             )
         if status == 400 and ("dealstage" in message or "pipeline" in message):
-            return HubSpotError.failed(
+            return hub.DeliveryError.failed(
                 f"HubSpot refused the deal's pipeline or stage: check pipeline and stages in "
                 f"hub.yaml against the pipeline's internal ids. HubSpot said {said}"
             )
-        return HubSpotError.failed(f"HubSpot refused the request: {said}")
+        return hub.DeliveryError.failed(f"HubSpot refused the request: {said}")
 
 
 class _Conflict(Exception):

@@ -9,7 +9,7 @@ What it remembers (``self.context.state``, durable, per business):
 - ``event:<id>``: the events it handled, so a retry after a lost answer does nothing again;
 - ``portal``: the HubSpot account id, for links.
 
-Finding or creating the contact and the deal goes through ``records.find_or_create``, which
+Finding or creating the contact and the deal goes through ``hub.find_or_create``, which
 never creates one twice (see there).
 """
 
@@ -19,10 +19,9 @@ import asyncio
 import weakref
 
 import hub
-from hub_hubspot import details, records
+from hub_hubspot import details
 from hub_hubspot.api import HubSpotApi
 from hub_hubspot.config import HubSpotConfig
-from hub_hubspot.errors import HubSpotError
 
 NOTES = {hub.EventKind.LEAD_UPDATED, hub.EventKind.MESSAGE_RECEIVED}
 
@@ -47,7 +46,7 @@ class HubSpotSink(hub.Sink[HubSpotConfig]):
         async with lock:
             try:
                 return await self._deliver(event)
-            except HubSpotError as error:
+            except hub.DeliveryError as error:
                 if error.auth:
                     await self._tell_owner(event, error)
                 return error.result
@@ -81,9 +80,10 @@ class HubSpotSink(hub.Sink[HubSpotConfig]):
             properties["firstname"] = first[:100]
             if last:
                 properties["lastname"] = last[:100]
-        contact, _ = await records.find_or_create(
+        contact, _ = await hub.find_or_create(
             self.context.state,
             f"phone:{lead.caller}",
+            service="HubSpot",
             attempt=event.id,
             now=self._now,
             find=lambda: self.api.find_contact(lead.caller),
@@ -117,9 +117,10 @@ class HubSpotSink(hub.Sink[HubSpotConfig]):
             properties["dealstage"] = stage
         if self.config.owner_id:
             properties["hubspot_owner_id"] = self.config.owner_id
-        deal, created = await records.find_or_create(
+        deal, created = await hub.find_or_create(
             state,
             f"lead:{lead.id}",
+            service="HubSpot",
             attempt=event.id,
             now=self._now,
             find=lambda: self.api.find_deal(name),
@@ -147,7 +148,7 @@ class HubSpotSink(hub.Sink[HubSpotConfig]):
             return known
         try:
             portal = await self.api.portal_id()
-        except HubSpotError:
+        except hub.DeliveryError:
             return None  # a link is a nicety: the deal is made either way
         await self.context.state.set("portal", portal)
         return portal
@@ -188,7 +189,7 @@ class HubSpotSink(hub.Sink[HubSpotConfig]):
 
     # -- the owner --------------------------------------------------------------------------------
 
-    async def _tell_owner(self, event: hub.Event, error: HubSpotError) -> None:
+    async def _tell_owner(self, event: hub.Event, error: hub.DeliveryError) -> None:
         """Once per token: the owner must fix it; every delivery meanwhile fails at once."""
         await self.context.tell_owner(
             f"auth:{self.config.account_key}",

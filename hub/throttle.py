@@ -1,21 +1,17 @@
-"""Keeps every business that uses one Housecall Pro API key under that key's rate limit, in
-this process.
-
-Housecall Pro does not publish its limit; it answers 429 when a key sends too much. The window
-here (``requests_per_minute``) is keyed by a hash of the API key, so every business an agency
-runs on one Housecall Pro account shares it. A request that would go over is not made: the
-delivery goes back to the hub's durable queue with ``retry_after``. A 429 closes the window for
-everyone on the key for as long as its ``Retry-After`` says. Time is the hub's clock.
+"""Rate windows a plugin shares across the businesses that use one account of a service: an
+agency's ten businesses on one CRM token share that token's limit. In-process; the service's
+own 429 remains the truth across processes.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 
 @dataclass
-class Window:
+class RateWindow:
     """At most ``limit`` requests in any ``seconds``-long stretch."""
 
     limit: int
@@ -38,15 +34,17 @@ class Window:
         return 0.0
 
     def close(self, now: float, seconds: float) -> None:
+        """The service said to wait (a 429): nobody sends for ``seconds``."""
         self.closed_until = max(self.closed_until, now + seconds)
 
 
-_WINDOWS: dict[str, Window] = {}
+_WINDOWS: dict[Hashable, RateWindow] = {}
 
 
-def window(account: str, limit: int) -> Window:
-    """The shared per-minute window of the key with hash ``account``."""
-    found = _WINDOWS.get(account)
+def rate_window(key: Hashable, limit: int, seconds: float) -> RateWindow:
+    """The window shared by everything in this process that uses ``key`` (a hash of an
+    account's credentials, and which limit: ``(account, "search")``)."""
+    found = _WINDOWS.get(key)
     if found is None or found.limit != limit:
-        found = _WINDOWS[account] = Window(limit, 60.0)
+        found = _WINDOWS[key] = RateWindow(limit, seconds)
     return found
